@@ -1,0 +1,357 @@
+//! Host names in canonical form (RFC 6797 §8.3 and §10, with UTS #46).
+//!
+//! Every store operation works on a [`CanonicalHost`]: the name mapped to
+//! ASCII with IDNA (UTS #46), lower-cased, and with one trailing dot removed,
+//! so that `Bücher.example.`, `bücher.example` and `xn--bcher-kva.example`
+//! are one host.
+//!
+//! ```
+//! use hsts::host::{canonicalize, Host};
+//!
+//! let h = canonicalize("WWW.Bücher.Example.").unwrap();
+//! assert_eq!(h, Host::Domain("www.xn--bcher-kva.example".parse().unwrap()));
+//! assert!(matches!(canonicalize("[::1]").unwrap(), Host::Ip(_)));
+//! assert!(canonicalize("a..b").is_err());
+//! ```
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+/// The longest domain name we accept, in octets, without the trailing dot.
+pub const MAX_NAME_LEN: usize = 253;
+/// The longest label we accept, in octets.
+pub const MAX_LABEL_LEN: usize = 63;
+/// Input longer than this is refused before any work is done on it.
+const MAX_INPUT_LEN: usize = 4096;
+
+/// Why a host name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostError {
+    /// The name is empty (or is only a dot).
+    #[error("empty host name")]
+    Empty,
+    /// A label is empty, as in `.example.com` or `a..b`.
+    #[error("empty label at byte {0}")]
+    EmptyLabel(usize),
+    /// A label is longer than 63 octets.
+    #[error("label of {len} octets at byte {at} is longer than 63")]
+    LabelTooLong {
+        /// The label's length in octets.
+        len: usize,
+        /// Its offset in the ASCII form.
+        at: usize,
+    },
+    /// The name is longer than 253 octets.
+    #[error("host name of {0} octets is longer than 253")]
+    TooLong(usize),
+    /// IDNA (UTS #46) refused the name.
+    #[error("IDNA refused the host name")]
+    Idna,
+    /// The name looks numeric but is not a valid IPv4 address.
+    #[error("invalid IPv4 address")]
+    InvalidIpv4,
+    /// A bracketed or colon-bearing name that is not a valid IPv6 address.
+    #[error("invalid IPv6 address")]
+    InvalidIpv6,
+    /// An IP literal where a domain name is required.
+    #[error("{0} is an IP literal, not a domain name")]
+    IpLiteral(IpAddr),
+}
+
+/// A parsed host: a domain name in canonical form, or an IP literal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// A domain name in canonical ASCII form.
+    Domain(CanonicalHost),
+    /// An IPv4 or IPv6 literal. RFC 6797 §8.1.1 and §8.3: never noted, never matched.
+    Ip(IpAddr),
+}
+
+/// A domain name in canonical form: ASCII (A-labels), lower case, no
+/// trailing dot, every label 1 to 63 octets, at most 253 octets in all.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CanonicalHost(String);
+
+impl CanonicalHost {
+    /// Canonicalises a domain name; an IP literal is an error here.
+    pub fn new(input: &str) -> Result<CanonicalHost, HostError> {
+        match canonicalize(input)? {
+            Host::Domain(d) => Ok(d),
+            Host::Ip(ip) => Err(HostError::IpLiteral(ip)),
+        }
+    }
+
+    /// The canonical name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Consumes the host and returns the canonical name.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// Whether this is `localhost` or a name under `.localhost`, which Fetch
+    /// and Chromium never treat as HSTS hosts.
+    pub fn is_localhost(&self) -> bool {
+        is_localhost_name(&self.0)
+    }
+
+    /// The proper superdomains of this name, nearest first, down to the
+    /// single-label top-level domain: `a.b.example` gives `b.example`, `example`.
+    pub fn superdomains(&self) -> Superdomains<'_> {
+        Superdomains { rest: &self.0 }
+    }
+}
+
+/// Whether an already canonical name is `localhost` or under it.
+pub(crate) fn is_localhost_name(name: &str) -> bool {
+    name == "localhost" || name.ends_with(".localhost")
+}
+
+/// Iterator over a name's proper superdomains; see [`CanonicalHost::superdomains`].
+#[derive(Debug, Clone)]
+pub struct Superdomains<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Superdomains<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let dot = self.rest.find('.')?;
+        self.rest = &self.rest[dot + 1..];
+        Some(self.rest)
+    }
+}
+
+impl fmt::Display for CanonicalHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for CanonicalHost {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for CanonicalHost {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for CanonicalHost {
+    type Err = HostError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CanonicalHost::new(s)
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d.as_str()),
+            Host::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]"),
+            Host::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+/// Canonicalises a host as it appears in a URL's authority or as a bare name.
+///
+/// IPv6 literals may be bracketed (`[::1]`) or bare (`::1`). Names whose last
+/// label is numeric are parsed as IPv4 the way the WHATWG URL standard does,
+/// so `127.1` and `0x7f.0.0.1` are IP literals too.
+pub fn canonicalize(input: &str) -> Result<Host, HostError> {
+    if input.len() > MAX_INPUT_LEN {
+        return Err(HostError::TooLong(input.len()));
+    }
+    if let Some(inner) = input.strip_prefix('[') {
+        let inner = inner.strip_suffix(']').ok_or(HostError::InvalidIpv6)?;
+        return Ipv6Addr::from_str(inner)
+            .map(|ip| Host::Ip(IpAddr::V6(ip)))
+            .map_err(|_| HostError::InvalidIpv6);
+    }
+    if input.contains(':') {
+        return Ipv6Addr::from_str(input)
+            .map(|ip| Host::Ip(IpAddr::V6(ip)))
+            .map_err(|_| HostError::InvalidIpv6);
+    }
+    // RFC 6797 §8.3 step 1 (and §10): a trailing dot does not make a
+    // different host. Exactly one is removed; `example.com..` stays invalid.
+    let trimmed = input.strip_suffix('.').unwrap_or(input);
+    if trimmed.is_empty() {
+        return Err(HostError::Empty);
+    }
+    if let Some(ip) = ipv4_like(trimmed)? {
+        return Ok(Host::Ip(IpAddr::V4(ip)));
+    }
+    let ascii = idna::domain_to_ascii_cow(trimmed.as_bytes(), idna::AsciiDenyList::URL)
+        .map_err(|_| HostError::Idna)?;
+    let mut name = ascii.into_owned();
+    // IDNA already lower-cases; an ASCII name it passed through unchanged is
+    // lower-cased here for certainty.
+    name.make_ascii_lowercase();
+    // Mapping can produce a trailing dot (for example from U+3002).
+    if name.ends_with('.') {
+        return Err(HostError::EmptyLabel(name.len()));
+    }
+    if let Some(ip) = ipv4_like(&name)? {
+        return Ok(Host::Ip(IpAddr::V4(ip)));
+    }
+    check_lengths(&name)?;
+    Ok(Host::Domain(CanonicalHost(name)))
+}
+
+/// Checks DNS length limits on an ASCII name without a trailing dot.
+fn check_lengths(name: &str) -> Result<(), HostError> {
+    if name.is_empty() {
+        return Err(HostError::Empty);
+    }
+    let mut at = 0;
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err(HostError::EmptyLabel(at));
+        }
+        if label.len() > MAX_LABEL_LEN {
+            return Err(HostError::LabelTooLong {
+                len: label.len(),
+                at,
+            });
+        }
+        at += label.len() + 1;
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(HostError::TooLong(name.len()));
+    }
+    Ok(())
+}
+
+/// The WHATWG "ends in a number" check: when the last label is numeric
+/// (decimal, or `0x` hex), the whole name must parse as IPv4.
+fn ipv4_like(name: &str) -> Result<Option<Ipv4Addr>, HostError> {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let numeric = !last.is_empty()
+        && (last.bytes().all(|b| b.is_ascii_digit())
+            || last
+                .strip_prefix("0x")
+                .or_else(|| last.strip_prefix("0X"))
+                .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())));
+    if !numeric {
+        return Ok(None);
+    }
+    match url::Host::parse(name) {
+        Ok(url::Host::Ipv4(ip)) => Ok(Some(ip)),
+        _ => Err(HostError::InvalidIpv4),
+    }
+}
+
+impl From<CanonicalHost> for String {
+    fn from(h: CanonicalHost) -> String {
+        h.0
+    }
+}
+
+/// Converts the host of a parsed URL. `url` has already applied IDNA, so
+/// this only checks the DNS length limits.
+pub fn from_url_host(host: url::Host<&str>) -> Result<Host, HostError> {
+    match host {
+        url::Host::Ipv4(ip) => Ok(Host::Ip(IpAddr::V4(ip))),
+        url::Host::Ipv6(ip) => Ok(Host::Ip(IpAddr::V6(ip))),
+        url::Host::Domain(d) => canonicalize(d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dom(s: &str) -> String {
+        match canonicalize(s).unwrap() {
+            Host::Domain(d) => d.into_string(),
+            Host::Ip(ip) => panic!("{s} gave IP {ip}"),
+        }
+    }
+
+    #[test]
+    fn canonical_forms() {
+        assert_eq!(dom("Example.COM"), "example.com");
+        assert_eq!(dom("example.com."), "example.com");
+        assert_eq!(dom("bücher.example"), "xn--bcher-kva.example");
+        assert_eq!(dom("BÜCHER.example"), "xn--bcher-kva.example");
+        assert_eq!(dom("XN--BCHER-KVA.example"), "xn--bcher-kva.example");
+        assert_eq!(
+            dom("食狮.中国.localhost"),
+            "xn--85x722f.xn--fiqs8s.localhost"
+        );
+        assert_eq!(dom("intranet"), "intranet");
+    }
+
+    #[test]
+    fn rejects_bad_names() {
+        assert_eq!(canonicalize(""), Err(HostError::Empty));
+        assert_eq!(canonicalize("."), Err(HostError::Empty));
+        assert_eq!(canonicalize(".example.com"), Err(HostError::EmptyLabel(0)));
+        assert!(matches!(
+            canonicalize("a..b"),
+            Err(HostError::EmptyLabel(_))
+        ));
+        assert!(matches!(
+            canonicalize("example.com.."),
+            Err(HostError::EmptyLabel(_))
+        ));
+        let long_label = format!("{}.example.com", "a".repeat(64));
+        assert!(matches!(
+            canonicalize(&long_label),
+            Err(HostError::LabelTooLong { len: 64, at: 0 })
+        ));
+        assert!(canonicalize(&format!("{}.example.com", "a".repeat(63))).is_ok());
+        let long_name = vec!["abcdefghi"; 26].join(".");
+        assert_eq!(long_name.len(), 259);
+        assert_eq!(canonicalize(&long_name), Err(HostError::TooLong(259)));
+        assert_eq!(canonicalize("exa mple.com"), Err(HostError::Idna));
+        assert_eq!(canonicalize("xn--a.com"), Err(HostError::Idna));
+        assert!(canonicalize(&"a".repeat(100_000)).is_err());
+    }
+
+    #[test]
+    fn ip_literals() {
+        for s in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "127.1",
+            "0x7f.0.0.1",
+            "::1",
+            "[::1]",
+            "[2001:db8::1]",
+            "[::ffff:127.0.0.1]",
+            "1.0.0.1.",
+        ] {
+            assert!(matches!(canonicalize(s), Ok(Host::Ip(_))), "{s}");
+        }
+        assert_eq!(canonicalize("1.2.3.999"), Err(HostError::InvalidIpv4));
+        assert_eq!(canonicalize("[::1"), Err(HostError::InvalidIpv6));
+        assert!(matches!(
+            CanonicalHost::new("::1"),
+            Err(HostError::IpLiteral(_))
+        ));
+    }
+
+    #[test]
+    fn localhost_and_superdomains() {
+        assert!(CanonicalHost::new("LOCALHOST.").unwrap().is_localhost());
+        assert!(CanonicalHost::new("a.b.localhost").unwrap().is_localhost());
+        assert!(!CanonicalHost::new("notlocalhost").unwrap().is_localhost());
+        let h = CanonicalHost::new("a.b.example").unwrap();
+        assert_eq!(
+            h.superdomains().collect::<Vec<_>>(),
+            ["b.example", "example"]
+        );
+        assert_eq!(CanonicalHost::new("com").unwrap().superdomains().count(), 0);
+    }
+}

@@ -1,0 +1,1 @@
+//! The compiled preload list (placeholder; being written).

@@ -1,0 +1,625 @@
+//! The known-HSTS-host store (RFC 6797 §8.1, §8.1.1, §8.2).
+//!
+//! [`HstsStore`] is a plain synchronous value: queries take `&self`, changes
+//! take `&mut self`, and it does no I/O. Wrap it in a lock to share it.
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use hsts::store::{HstsStore, Outcome, Transport};
+//! use url::Url;
+//!
+//! let mut store = HstsStore::new();
+//! let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let url = Url::parse("https://example.com/").unwrap();
+//!
+//! let out = store.note_at(&url, ["max-age=3600; includeSubDomains"], Transport::Secure, t0);
+//! assert_eq!(out, Outcome::Noted);
+//! assert!(store.is_known_at("www.example.com", t0).unwrap());
+//! assert!(!store.is_known_at("www.example.com", t0 + Duration::seconds(3601)).unwrap());
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::clock::{Clock, SystemClock};
+use crate::header::{HeaderError, StsHeader};
+use crate::host::{self, CanonicalHost, Host, HostError};
+
+/// One known HSTS host learned from a response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The canonical host name.
+    pub host: String,
+    /// Whether the policy covers subdomains (§6.1.2).
+    pub include_subdomains: bool,
+    /// When the policy was received.
+    pub observed: DateTime<Utc>,
+    /// When it lapses: `observed + max-age`, saturated at the largest instant.
+    pub expires: DateTime<Utc>,
+}
+
+impl Entry {
+    /// RFC 6797 §8.1.1: an entry is expired once its expiry date is in the
+    /// past. At exactly `expires` it is still live.
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        now <= self.expires
+    }
+}
+
+/// Where a match came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Source {
+    /// Learned from a `Strict-Transport-Security` response header.
+    Dynamic,
+    /// From the compiled preload list.
+    Preload,
+}
+
+/// The entry that makes a host a known HSTS host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// The host of the matching entry: the queried host itself (a congruent
+    /// match) or one of its superdomains.
+    pub host: String,
+    /// Whether that entry asserts includeSubDomains.
+    pub include_subdomains: bool,
+    /// When the entry expires; `None` for preload entries, which do not.
+    pub expires: Option<DateTime<Utc>>,
+    /// Which source matched.
+    pub source: Source,
+}
+
+/// How the transport that carried a response was secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// TLS with no certificate errors or warnings (§8.1).
+    Secure,
+    /// TLS, but with certificate errors the user or client chose to ignore (§8.1).
+    CertificateErrors,
+    /// No TLS at all.
+    Insecure,
+}
+
+impl Transport {
+    /// From the two flags an HTTP client usually has.
+    pub fn from_flags(secure: bool, cert_errors: bool) -> Transport {
+        match (secure, cert_errors) {
+            (false, _) => Transport::Insecure,
+            (true, true) => Transport::CertificateErrors,
+            (true, false) => Transport::Secure,
+        }
+    }
+}
+
+/// Why an observation changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IgnoreReason {
+    /// The response did not come over a secure transport (or its URL is not https/wss).
+    #[error("insecure transport")]
+    InsecureTransport,
+    /// The secure transport had certificate errors.
+    #[error("certificate errors")]
+    CertificateErrors,
+    /// The host is an IP literal.
+    #[error("IP literal host")]
+    IpLiteral,
+    /// The host is `localhost` or under it, and the exemption is on.
+    #[error("localhost is exempt")]
+    Localhost,
+    /// The first STS field value is invalid.
+    #[error("invalid header: {0}")]
+    InvalidHeader(HeaderError),
+    /// The response has no STS field.
+    #[error("no Strict-Transport-Security field")]
+    NoStsField,
+    /// The URL's host is not a valid domain name.
+    #[error("invalid host: {0}")]
+    InvalidHost(HostError),
+    /// max-age=0 for a host that is not known: nothing to remove.
+    #[error("max-age=0 for a host that is not known")]
+    NotKnown,
+}
+
+/// What an observation did to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A new known HSTS host.
+    Noted,
+    /// An existing entry's policy was replaced.
+    Updated,
+    /// max-age=0 removed the host's entry.
+    Removed,
+    /// Nothing changed.
+    Ignored(IgnoreReason),
+}
+
+impl Outcome {
+    /// The lower-case word the CLI prints: `noted`, `updated`, `removed`, `ignored`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Noted => "noted",
+            Outcome::Updated => "updated",
+            Outcome::Removed => "removed",
+            Outcome::Ignored(_) => "ignored",
+        }
+    }
+}
+
+/// Settings of a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Cap applied to every noted max-age, in seconds. `None` (the default)
+    /// keeps the value as sent; Chromium caps at one year.
+    pub max_age_cap: Option<u64>,
+    /// Never note and never match `localhost` and `*.localhost` (default
+    /// `true`, as Fetch and Chromium do).
+    pub exempt_localhost: bool,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            max_age_cap: None,
+            exempt_localhost: true,
+        }
+    }
+}
+
+/// The store of known HSTS hosts. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct HstsStore {
+    entries: HashMap<String, Entry>,
+    config: StoreConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for HstsStore {
+    fn default() -> Self {
+        HstsStore::new()
+    }
+}
+
+/// `observed + max_age`, saturated at the largest representable instant.
+pub fn expiry(observed: DateTime<Utc>, max_age: u64) -> DateTime<Utc> {
+    i64::try_from(max_age)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .and_then(|d| observed.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+impl HstsStore {
+    /// An empty store with the default settings and the system clock.
+    pub fn new() -> Self {
+        HstsStore::with_config(StoreConfig::default())
+    }
+
+    /// An empty store with the given settings and the system clock.
+    pub fn with_config(config: StoreConfig) -> Self {
+        HstsStore {
+            entries: HashMap::new(),
+            config,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Replaces the clock that the methods without an explicit time use.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store's settings.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// Changes the store's settings. Existing entries are kept as they are.
+    pub fn set_config(&mut self, config: StoreConfig) {
+        self.config = config;
+    }
+
+    /// The current time according to the store's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Notes the STS fields of a response, at the clock's current time.
+    /// See [`HstsStore::note_at`].
+    pub fn note<I, S>(&mut self, url: &Url, fields: I, transport: Transport) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let now = self.clock.now();
+        self.note_at(url, fields, transport, now)
+    }
+
+    /// Notes the `Strict-Transport-Security` fields of one response received
+    /// from `url` at `now`. `fields` are the field values in the order they
+    /// appeared; only the first is processed.
+    pub fn note_at<I, S>(
+        &mut self,
+        url: &Url,
+        fields: I,
+        transport: Transport,
+        now: DateTime<Utc>,
+    ) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        // §8.1: "If an HTTP response, received over a secure transport,
+        // includes an STS header field, conforming to the grammar specified
+        // in Section 6.1, and there are no underlying secure transport errors
+        // or warnings, the UA MUST either note the host as a Known HSTS Host
+        // ... or update ...". §8.1 also: "The UA MUST ignore any STS header
+        // fields not conforming to the grammar" and responses over
+        // non-secure transport.
+        if !matches!(url.scheme(), "https" | "wss") || transport == Transport::Insecure {
+            return Outcome::Ignored(IgnoreReason::InsecureTransport);
+        }
+        if transport == Transport::CertificateErrors {
+            return Outcome::Ignored(IgnoreReason::CertificateErrors);
+        }
+        let host = match url.host().map(host::from_url_host) {
+            None => return Outcome::Ignored(IgnoreReason::InvalidHost(HostError::Empty)),
+            Some(Err(e)) => return Outcome::Ignored(IgnoreReason::InvalidHost(e)),
+            // §8.1.1: "if the substring matching the host production from the
+            // Request-URI ... is an IP-literal or IPv4address, ... the UA MUST
+            // NOT note this host as a Known HSTS Host".
+            Some(Ok(Host::Ip(_))) => return Outcome::Ignored(IgnoreReason::IpLiteral),
+            Some(Ok(Host::Domain(d))) => d,
+        };
+        if self.config.exempt_localhost && host.is_localhost() {
+            return Outcome::Ignored(IgnoreReason::Localhost);
+        }
+        // §8.1: "If a UA receives more than one STS header field in an HTTP
+        // response message over secure transport, then the UA MUST process
+        // only the first such header field."
+        let Some(first) = fields.into_iter().next() else {
+            return Outcome::Ignored(IgnoreReason::NoStsField);
+        };
+        match StsHeader::parse_bytes(first.as_ref()) {
+            Ok(h) => self.apply_at(&host, &h, now),
+            Err(e) => Outcome::Ignored(IgnoreReason::InvalidHeader(e)),
+        }
+    }
+
+    /// Applies a parsed policy for a host, at `now`: the §8.1.1 steps without
+    /// the transport checks. The exemption for localhost still applies.
+    pub fn apply_at(
+        &mut self,
+        host: &CanonicalHost,
+        header: &StsHeader,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        if self.config.exempt_localhost && host.is_localhost() {
+            return Outcome::Ignored(IgnoreReason::Localhost);
+        }
+        // §8.1.1 step 1: "If the max-age directive's value is 0, then the UA
+        // MUST remove its cached HSTS Policy information if the HSTS Host is
+        // known, or the UA MUST NOT note this HSTS Host if it is not yet known."
+        if header.max_age == 0 {
+            return match self.entries.remove(host.as_str()) {
+                Some(_) => Outcome::Removed,
+                None => Outcome::Ignored(IgnoreReason::NotKnown),
+            };
+        }
+        let max_age = match self.config.max_age_cap {
+            Some(cap) => header.max_age.min(cap),
+            None => header.max_age,
+        };
+        let entry = Entry {
+            host: host.as_str().to_owned(),
+            include_subdomains: header.include_subdomains,
+            observed: now,
+            expires: expiry(now, max_age),
+        };
+        // §8.1.1 step 2: "If the max-age directive's value is non-zero, then
+        // ... update the UA's cached information ... if the HSTS Host is
+        // already known, ... or the UA MUST note this HSTS Host if it is not
+        // yet known." The new policy replaces the old one whole, so
+        // includeSubDomains can be switched off again.
+        match self.entries.insert(entry.host.clone(), entry) {
+            Some(old) if old.is_live_at(now) => Outcome::Updated,
+            _ => Outcome::Noted,
+        }
+    }
+
+    /// Whether `host` is a known HSTS host now. See [`HstsStore::lookup_at`].
+    pub fn is_known(&self, host: &str) -> Result<bool, HostError> {
+        self.is_known_at(host, self.clock.now())
+    }
+
+    /// Whether `host` is a known HSTS host at `now`.
+    pub fn is_known_at(&self, host: &str, now: DateTime<Utc>) -> Result<bool, HostError> {
+        Ok(self.lookup_at(host, now)?.is_some())
+    }
+
+    /// The entry that makes `host` a known HSTS host now, if any.
+    pub fn lookup(&self, host: &str) -> Result<Option<Match>, HostError> {
+        self.lookup_at(host, self.clock.now())
+    }
+
+    /// The entry that makes `host` (in any form: U-labels, upper case, a
+    /// trailing dot) a known HSTS host at `now`, if any. IP literals are
+    /// never known hosts and give `Ok(None)`; names that are not valid
+    /// domain names give an error.
+    pub fn lookup_at(&self, host: &str, now: DateTime<Utc>) -> Result<Option<Match>, HostError> {
+        match host::canonicalize(host)? {
+            Host::Ip(_) => Ok(None),
+            Host::Domain(d) => Ok(self.lookup_canonical_at(&d, now)),
+        }
+    }
+
+    /// [`HstsStore::lookup_at`] for a host already in canonical form.
+    pub fn lookup_canonical_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> Option<Match> {
+        if self.config.exempt_localhost && host.is_localhost() {
+            return None;
+        }
+        // §8.2: "A congruent match is found if, when compared, the given
+        // domain name and the Known HSTS Host's domain name are identical."
+        if let Some(e) = self
+            .entries
+            .get(host.as_str())
+            .filter(|e| e.is_live_at(now))
+        {
+            return Some(dynamic_match(e));
+        }
+        // §8.2: "If a superdomain match with an asserted includeSubDomains
+        // directive is found, ... the given domain name ... is a Known HSTS
+        // Host". Every superdomain is checked, up to the single-label TLD: a
+        // nearer one without includeSubDomains does not stop the walk.
+        host.superdomains()
+            .filter_map(|s| self.entries.get(s))
+            .find(|e| e.include_subdomains && e.is_live_at(now))
+            .map(dynamic_match)
+    }
+
+    /// Removes the entry for exactly this host. Returns it if it was there.
+    pub fn remove(&mut self, host: &str) -> Result<Option<Entry>, HostError> {
+        let h = CanonicalHost::new(host)?;
+        Ok(self.entries.remove(h.as_str()))
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// The number of entries, expired ones included until they are purged.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the store has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
+        self.entries.values()
+    }
+
+    /// The entry for exactly this canonical host, live or not.
+    pub fn get(&self, host: &CanonicalHost) -> Option<&Entry> {
+        self.entries.get(host.as_str())
+    }
+
+    /// Removes expired entries now; returns how many went.
+    pub fn purge_expired(&mut self) -> usize {
+        self.purge_expired_at(self.clock.now())
+    }
+
+    /// Removes entries expired at `now`; returns how many went.
+    pub fn purge_expired_at(&mut self, now: DateTime<Utc>) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|_, e| e.is_live_at(now));
+        before - self.entries.len()
+    }
+
+    /// Inserts an entry as it is, for loading a saved store. The host is
+    /// canonicalised; IP literals and invalid names are refused. An existing
+    /// entry for the same host is replaced.
+    pub fn insert_entry(&mut self, mut entry: Entry) -> Result<Option<Entry>, HostError> {
+        let h = CanonicalHost::new(&entry.host)?;
+        entry.host = h.into_string();
+        Ok(self.entries.insert(entry.host.clone(), entry))
+    }
+}
+
+fn dynamic_match(e: &Entry) -> Match {
+    Match {
+        host: e.host.clone(),
+        include_subdomains: e.include_subdomains,
+        expires: Some(e.expires),
+        source: Source::Dynamic,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn note(store: &mut HstsStore, url: &str, v: &str, at: i64) -> Outcome {
+        store.note_at(&Url::parse(url).unwrap(), [v], Transport::Secure, t(at))
+    }
+
+    #[test]
+    fn outcomes() {
+        let mut s = HstsStore::new();
+        assert_eq!(
+            note(&mut s, "https://a.example/", "max-age=10", 0),
+            Outcome::Noted
+        );
+        assert_eq!(
+            note(&mut s, "https://a.example/", "max-age=20", 1),
+            Outcome::Updated
+        );
+        assert_eq!(
+            note(&mut s, "https://a.example/", "max-age=0", 2),
+            Outcome::Removed
+        );
+        assert_eq!(
+            note(&mut s, "https://a.example/", "max-age=0", 3),
+            Outcome::Ignored(IgnoreReason::NotKnown)
+        );
+        assert!(matches!(
+            note(&mut s, "https://a.example/", "max-age=x", 3),
+            Outcome::Ignored(IgnoreReason::InvalidHeader(_))
+        ));
+        assert_eq!(
+            s.note_at(
+                &Url::parse("http://a.example/").unwrap(),
+                ["max-age=5"],
+                Transport::Secure,
+                t(0)
+            ),
+            Outcome::Ignored(IgnoreReason::InsecureTransport)
+        );
+        assert_eq!(
+            s.note_at(
+                &Url::parse("https://a.example/").unwrap(),
+                ["max-age=5"],
+                Transport::CertificateErrors,
+                t(0)
+            ),
+            Outcome::Ignored(IgnoreReason::CertificateErrors)
+        );
+        assert_eq!(
+            s.note_at(
+                &Url::parse("https://a.example/").unwrap(),
+                Vec::<&str>::new(),
+                Transport::Secure,
+                t(0)
+            ),
+            Outcome::Ignored(IgnoreReason::NoStsField)
+        );
+        assert_eq!(
+            note(&mut s, "https://127.0.0.1/", "max-age=5", 0),
+            Outcome::Ignored(IgnoreReason::IpLiteral)
+        );
+        assert_eq!(
+            note(&mut s, "https://[::1]/", "max-age=5", 0),
+            Outcome::Ignored(IgnoreReason::IpLiteral)
+        );
+        assert_eq!(
+            note(&mut s, "https://x.localhost/", "max-age=5", 0),
+            Outcome::Ignored(IgnoreReason::Localhost)
+        );
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn expired_entry_renoted_is_noted() {
+        let mut s = HstsStore::new();
+        note(&mut s, "https://a.example/", "max-age=10", 0);
+        assert_eq!(
+            note(&mut s, "https://a.example/", "max-age=10", 11),
+            Outcome::Noted
+        );
+    }
+
+    #[test]
+    fn expiry_boundary_and_saturation() {
+        let mut s = HstsStore::new();
+        note(&mut s, "https://a.example/", "max-age=7", 0);
+        assert!(s.is_known_at("a.example", t(7)).unwrap());
+        assert!(!s.is_known_at("a.example", t(8)).unwrap());
+        note(
+            &mut s,
+            "https://b.example/",
+            "max-age=99999999999999999999999",
+            0,
+        );
+        assert_eq!(
+            s.lookup_at("b.example", t(0)).unwrap().unwrap().expires,
+            Some(DateTime::<Utc>::MAX_UTC)
+        );
+    }
+
+    #[test]
+    fn superdomain_walk_does_not_stop() {
+        let mut s = HstsStore::new();
+        note(
+            &mut s,
+            "https://example.com/",
+            "max-age=100; includeSubDomains",
+            0,
+        );
+        note(&mut s, "https://a.example.com/", "max-age=100", 0);
+        let m = s.lookup_at("b.a.example.com", t(1)).unwrap().unwrap();
+        assert_eq!(m.host, "example.com");
+        let m = s.lookup_at("A.Example.COM.", t(1)).unwrap().unwrap();
+        assert_eq!(
+            (m.host.as_str(), m.include_subdomains),
+            ("a.example.com", false)
+        );
+        assert!(s.lookup_at("com", t(1)).unwrap().is_none());
+        assert!(s.lookup_at("xexample.com", t(1)).unwrap().is_none());
+    }
+
+    #[test]
+    fn max_age_zero_only_removes_that_host() {
+        let mut s = HstsStore::new();
+        note(
+            &mut s,
+            "https://example.com/",
+            "max-age=100; includeSubDomains",
+            0,
+        );
+        note(&mut s, "https://a.example.com/", "max-age=100", 0);
+        assert_eq!(
+            note(&mut s, "https://a.example.com/", "max-age=0", 1),
+            Outcome::Removed
+        );
+        assert!(s.is_known_at("a.example.com", t(2)).unwrap());
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn cap_and_localhost_switch() {
+        let mut s = HstsStore::with_config(StoreConfig {
+            max_age_cap: Some(10),
+            exempt_localhost: false,
+        });
+        note(&mut s, "https://localhost/", "max-age=1000", 0);
+        assert!(s.is_known_at("localhost", t(10)).unwrap());
+        assert!(!s.is_known_at("localhost", t(11)).unwrap());
+    }
+
+    #[test]
+    fn purge_remove_clear() {
+        let mut s = HstsStore::new();
+        note(&mut s, "https://a.example/", "max-age=5", 0);
+        note(&mut s, "https://b.example/", "max-age=50", 0);
+        assert_eq!(s.purge_expired_at(t(10)), 1);
+        assert_eq!(s.len(), 1);
+        assert!(s.remove("B.EXAMPLE.").unwrap().is_some());
+        assert!(s.remove("b.example").unwrap().is_none());
+        note(&mut s, "https://c.example/", "max-age=5", 0);
+        s.clear();
+        assert_eq!(s.iter().count(), 0);
+    }
+
+    #[test]
+    fn store_is_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<HstsStore>();
+    }
+}
