@@ -1,4 +1,68 @@
-//! hsts: the user-agent side of HTTP Strict Transport Security (RFC 6797).
+//! # hsts
+//!
+//! The user-agent side of HTTP Strict Transport Security (RFC 6797): parse
+//! `Strict-Transport-Security`, remember known HSTS hosts, and rewrite
+//! `http://` and `ws://` URLs before a request leaves.
+//!
+//! The core is synchronous and does no I/O. Queries take `&self`, changes
+//! take `&mut self`, every change returns an outcome enum, and every call that
+//! depends on the time has an explicit-time twin (`…_at(now)`).
+//!
+//! ## A tour
+//!
+//! Parse a header field value ([`header`]):
+//!
+//! ```
+//! use hsts::StsHeader;
+//!
+//! let h = StsHeader::parse("max-age=31536000; includeSubDomains").unwrap();
+//! assert_eq!((h.max_age, h.include_subdomains), (31_536_000, true));
+//! // A broken or duplicated directive invalidates the whole header.
+//! assert!(StsHeader::parse("max-age=1; includeSubDomains; includesubdomains").is_err());
+//! ```
+//!
+//! Note the header of a response received over https ([`store`]), then ask
+//! about hosts in any form: upper case, U-labels, a trailing dot ([`host`]):
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use hsts::{HstsStore, IgnoreReason, Outcome, Transport};
+//! use url::Url;
+//!
+//! let mut store = HstsStore::new();
+//! let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+//! let url = Url::parse("https://bücher.example/").unwrap();
+//!
+//! let fields = ["max-age=600; includeSubDomains", "max-age=0"]; // only the first counts
+//! assert_eq!(store.note_at(&url, fields, Transport::Secure, now), Outcome::Noted);
+//! assert!(store.is_known_at("WWW.XN--BCHER-KVA.EXAMPLE.", now).unwrap());
+//! assert!(!store.is_known_at("bücher.example", now + Duration::seconds(601)).unwrap());
+//!
+//! // Plain http, certificate errors and IP literals are never noted.
+//! let plain = Url::parse("http://example.org/").unwrap();
+//! assert_eq!(
+//!     store.note_at(&plain, ["max-age=600"], Transport::Insecure, now),
+//!     Outcome::Ignored(IgnoreReason::InsecureTransport)
+//! );
+//! ```
+//!
+//! Rewrite a request URL before it leaves ([`upgrade`]):
+//!
+//! ```
+//! # use chrono::{TimeZone, Utc};
+//! # use hsts::{HstsStore, Transport};
+//! # use url::Url;
+//! # let mut store = HstsStore::new();
+//! # let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+//! # store.note_at(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure, now);
+//! let url = Url::parse("http://example.com:80/login?next=/#top").unwrap();
+//! let to_send = store.upgrade_at(&url, now).url(&url);
+//! assert_eq!(to_send.as_str(), "https://example.com/login?next=/#top");
+//! ```
+//!
+//! A wall clock is injected, never read deep inside: give the store a
+//! [`clock::FixedClock`] in tests, and the time-free methods (`note`,
+//! `lookup`, `upgrade`) use it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -61,6 +61,16 @@ pub enum Source {
     Preload,
 }
 
+impl Source {
+    /// `"dynamic"` or `"preload"`, as the CLI prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Dynamic => "dynamic",
+            Source::Preload => "preload",
+        }
+    }
+}
+
 /// The entry that makes a host a known HSTS host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {
