@@ -266,7 +266,7 @@ impl StsHeader {
             if !name.is_empty() {
                 let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
                 // "All directives MUST appear only once in an STS header field."
-                if seen.iter().any(|n| *n == lower) {
+                if seen.contains(&lower) {
                     return Err(HeaderError::new(
                         HeaderErrorKind::DuplicateDirective(lower),
                         name_at,
