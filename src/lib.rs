@@ -69,6 +69,7 @@
 pub mod clock;
 pub mod header;
 pub mod host;
+pub mod persist;
 pub mod preload;
 pub mod store;
 pub mod upgrade;

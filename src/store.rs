@@ -187,6 +187,9 @@ impl Default for StoreConfig {
 #[derive(Debug, Clone)]
 pub struct HstsStore {
     entries: HashMap<String, Entry>,
+    /// Hosts removed (max-age=0, forget) and when: merging with a store file
+    /// that another process wrote lets a newer removal win over an older entry.
+    tombstones: HashMap<String, DateTime<Utc>>,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
 }
@@ -216,6 +219,7 @@ impl HstsStore {
     pub fn with_config(config: StoreConfig) -> Self {
         HstsStore {
             entries: HashMap::new(),
+            tombstones: HashMap::new(),
             config,
             clock: Arc::new(SystemClock),
         }
@@ -320,7 +324,10 @@ impl HstsStore {
         // known, or the UA MUST NOT note this HSTS Host if it is not yet known."
         if header.max_age == 0 {
             return match self.entries.remove(host.as_str()) {
-                Some(_) => Outcome::Removed,
+                Some(_) => {
+                    self.tombstones.insert(host.as_str().to_owned(), now);
+                    Outcome::Removed
+                }
                 None => Outcome::Ignored(IgnoreReason::NotKnown),
             };
         }
@@ -339,6 +346,7 @@ impl HstsStore {
         // already known, ... or the UA MUST note this HSTS Host if it is not
         // yet known." The new policy replaces the old one whole, so
         // includeSubDomains can be switched off again.
+        self.tombstones.remove(&entry.host);
         match self.entries.insert(entry.host.clone(), entry) {
             Some(old) if old.is_live_at(now) => Outcome::Updated,
             _ => Outcome::Noted,
@@ -395,15 +403,86 @@ impl HstsStore {
             .map(dynamic_match)
     }
 
-    /// Removes the entry for exactly this host. Returns it if it was there.
+    /// Removes the entry for exactly this host now. Returns it if it was there.
     pub fn remove(&mut self, host: &str) -> Result<Option<Entry>, HostError> {
-        let h = CanonicalHost::new(host)?;
-        Ok(self.entries.remove(h.as_str()))
+        let now = self.clock.now();
+        self.remove_at(host, now)
     }
 
-    /// Removes every entry.
-    pub fn clear(&mut self) {
-        self.entries.clear();
+    /// Removes the entry for exactly this host, recording the removal at
+    /// `now` so that a later merge with a store file lets it win over older
+    /// observations. Returns the entry if it was there.
+    pub fn remove_at(
+        &mut self,
+        host: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Entry>, HostError> {
+        let h = CanonicalHost::new(host)?;
+        let old = self.entries.remove(h.as_str());
+        if old.is_some() {
+            self.tombstones.insert(h.into_string(), now);
+        }
+        Ok(old)
+    }
+
+    /// Removes every entry now; see [`HstsStore::clear_at`].
+    pub fn clear(&mut self) -> usize {
+        let now = self.clock.now();
+        self.clear_at(now)
+    }
+
+    /// Removes every entry, recording each removal at `now`. Returns how many went.
+    pub fn clear_at(&mut self, now: DateTime<Utc>) -> usize {
+        self.remove_where_at(now, |_| true)
+    }
+
+    /// Removes the entries observed in `[from, to)`, recording each removal
+    /// at `now`. Returns how many went.
+    pub fn clear_observed_between_at(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> usize {
+        self.remove_where_at(now, |e| e.observed >= from && e.observed < to)
+    }
+
+    /// Removes every entry for which `pred` holds, recording the removals at `now`.
+    pub fn remove_where_at(
+        &mut self,
+        now: DateTime<Utc>,
+        mut pred: impl FnMut(&Entry) -> bool,
+    ) -> usize {
+        let before = self.entries.len();
+        let tombstones = &mut self.tombstones;
+        self.entries.retain(|host, e| {
+            let gone = pred(e);
+            if gone {
+                tombstones.insert(host.clone(), now);
+            }
+            !gone
+        });
+        before - self.entries.len()
+    }
+
+    /// Hosts removed from this store and when, for merging with a store file.
+    pub fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
+        self.tombstones.iter().map(|(h, t)| (h.as_str(), *t))
+    }
+
+    /// Records that `host` (canonical) was removed at `at`, keeping the newest
+    /// time; for loading a saved store.
+    pub fn insert_tombstone(&mut self, host: &CanonicalHost, at: DateTime<Utc>) {
+        let t = self
+            .tombstones
+            .entry(host.as_str().to_owned())
+            .or_insert(at);
+        *t = (*t).max(at);
+    }
+
+    /// Forgets removal records older than `before`.
+    pub fn purge_tombstones_before(&mut self, before: DateTime<Utc>) {
+        self.tombstones.retain(|_, t| *t >= before);
     }
 
     /// The number of entries, expired ones included until they are purged.
@@ -424,6 +503,16 @@ impl HstsStore {
     /// The entry for exactly this canonical host, live or not.
     pub fn get(&self, host: &CanonicalHost) -> Option<&Entry> {
         self.entries.get(host.as_str())
+    }
+
+    /// The entry stored under exactly this (already canonical) name.
+    pub fn get_str(&self, canonical: &str) -> Option<&Entry> {
+        self.entries.get(canonical)
+    }
+
+    /// When this (canonical) host was last removed, if that is remembered.
+    pub fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>> {
+        self.tombstones.get(canonical).copied()
     }
 
     /// Removes expired entries now; returns how many went.

@@ -121,18 +121,25 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// The store to query: the file's contents, or an empty store.
+    /// The store to query: the file's contents, or an empty store. A file
+    /// that cannot be read is an error.
     pub fn load_store(&self) -> Result<HstsStore, CliError> {
-        Ok(HstsStore::with_config(self.config.clone()))
+        match &self.store_path {
+            None => Ok(HstsStore::with_config(self.config.clone())),
+            Some(path) => hsts::persist::load(path, self.config.clone()).map_err(|e| {
+                CliError::Failed(format!("cannot load store {}: {e}", path.display()))
+            }),
+        }
     }
 
-    /// Loads, changes and saves the store file under its lock. `--store` is required.
+    /// Loads, changes and saves the store file under its lock. `--store` is
+    /// required. A file that cannot be read is left as it is.
     pub fn update_store<R>(&self, f: impl FnOnce(&mut HstsStore) -> R) -> Result<R, CliError> {
-        let Some(_path) = &self.store_path else {
+        let Some(path) = &self.store_path else {
             return Err(CliError::Usage("this command needs --store FILE".into()));
         };
-        let mut store = HstsStore::with_config(self.config.clone());
-        Ok(f(&mut store))
+        hsts::persist::update(path, self.config.clone(), self.now, f)
+            .map_err(|e| CliError::Failed(format!("cannot update store {}: {e}", path.display())))
     }
 }
 

@@ -1,0 +1,97 @@
+//! `hsts preload compile | info | list`.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use hsts::preload::PreloadList;
+
+use super::{line, CliError, Ctx};
+
+/// `hsts preload compile IN.json[.gz] -o OUT.bin [--date YYYY-MM-DD]`.
+pub(crate) fn compile(
+    out: &mut dyn Write,
+    input: &Path,
+    output: &Path,
+    date: Option<chrono::NaiveDate>,
+) -> Result<u8, CliError> {
+    let bytes = std::fs::read(input)
+        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", input.display())))?;
+    let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let (table, report) = hsts::preload::compile_json(&bytes, date)
+        .map_err(|e| CliError::Failed(format!("cannot compile {}: {e}", input.display())))?;
+    for (name, why) in report.skipped_names() {
+        eprintln!("hsts: skipped {name}: {why}");
+    }
+    write_atomically(output, &table)?;
+    line(
+        out,
+        &format!(
+            "compiled {} entries into {} bytes ({} skipped)",
+            report.entries(),
+            table.len(),
+            report.skipped_names().count()
+        ),
+    )?;
+    Ok(0)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        CliError::Failed(format!("cannot write {}: {e}", path.display()))
+    })
+}
+
+/// `hsts preload info [--json]`.
+pub(crate) fn info(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, CliError> {
+    let list = ctx.preload_list()?.ok_or_else(|| CliError::Usage("--no-preload: there is no list to describe".into()))?;
+    let age_days = (ctx.now.date_naive() - list.date()).num_days();
+    if json {
+        let v = json!({
+            "date": list.date().to_string(),
+            "age_days": age_days,
+            "entries": list.len(),
+            "bytes": list.byte_size(),
+            "checksum": list.checksum_hex(),
+            "source_sha256": list.source_sha256_hex(),
+        });
+        line(out, &v.to_string())?;
+    } else {
+        line(out, &format!("date\t{} ({age_days} days old)", list.date()))?;
+        line(out, &format!("entries\t{}", list.len()))?;
+        line(out, &format!("bytes\t{}", list.byte_size()))?;
+        line(out, &format!("checksum\t{}", list.checksum_hex()))?;
+        line(out, &format!("source_sha256\t{}", list.source_sha256_hex()))?;
+    }
+    Ok(0)
+}
+
+/// `hsts preload list`: `name<TAB>include_subdomains` per entry.
+pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, CliError> {
+    let list = ctx.preload_list()?.ok_or_else(|| CliError::Usage("--no-preload: there is no list to print".into()))?;
+    for (name, isd) in list.iter() {
+        writeln!(out, "{name}\t{isd}")?;
+    }
+    Ok(0)
+}
+
+/// Loads a compiled list from a file, fully verified.
+pub(crate) fn load_file(path: &Path) -> Result<PreloadList, CliError> {
+    let list = PreloadList::from_file(path)
+        .map_err(|e| CliError::Failed(format!("cannot load preload list {}: {e}", path.display())))?;
+    list.verify()
+        .map_err(|e| CliError::Failed(format!("preload list {} is corrupt: {e}", path.display())))?;
+    Ok(list)
+}

@@ -1,0 +1,86 @@
+//! `hsts import`, `hsts export`, `hsts forget` and `hsts list`.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::json;
+
+use hsts::persist::{self, Format};
+
+use super::{line, CliError, Ctx};
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// `hsts import --format curl|json|binary FILE`.
+pub(crate) fn import(ctx: &Ctx, out: &mut dyn Write, format: Format, file: &Path) -> Result<u8, CliError> {
+    let bytes = std::fs::read(file).map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+    let now = ctx.now;
+    let report = ctx
+        .update_store(|store| persist::import(&bytes, format, store, now))?
+        .map_err(|e| CliError::Failed(format!("cannot import {}: {e}", file.display())))?;
+    for (line_no, why) in &report.skipped {
+        eprintln!("hsts: {}:{line_no}: skipped: {why}", file.display());
+    }
+    line(out, &format!("imported {}, skipped {}", report.imported, report.skipped.len()))?;
+    Ok(0)
+}
+
+/// `hsts export --format curl|json|binary [-o FILE]`.
+pub(crate) fn export(ctx: &Ctx, out: &mut dyn Write, format: Format, to: Option<&Path>) -> Result<u8, CliError> {
+    let store = ctx.load_store()?;
+    let bytes = persist::export(&store, format, ctx.now).map_err(|e| CliError::Failed(format!("cannot export: {e}")))?;
+    match to {
+        Some(path) => super::preload_cmd::write_atomically(path, &bytes)?,
+        None => out.write_all(&bytes)?,
+    }
+    Ok(0)
+}
+
+/// What `hsts forget` removes.
+#[derive(Debug)]
+pub(crate) enum Forget {
+    Host(String),
+    Site(String),
+    Since(DateTime<Utc>),
+    All,
+}
+
+/// `hsts forget HOST | --site DOMAIN | --since TIME | --all`.
+pub(crate) fn forget(ctx: &Ctx, out: &mut dyn Write, what: Forget) -> Result<u8, CliError> {
+    let now = ctx.now;
+    let removed = ctx.update_store(|store| -> Result<usize, String> {
+        match &what {
+            Forget::Host(h) => store.forget_host_at(h, now).map_err(|e| format!("invalid host {h:?}: {e}")),
+            Forget::Site(d) => store.forget_site_at(d, now).map_err(|e| format!("invalid site {d:?}: {e}")),
+            Forget::Since(t) => Ok(store.forget_observed_between_at(*t, DateTime::<Utc>::MAX_UTC, now)),
+            Forget::All => Ok(store.forget_all_at(now)),
+        }
+    })?;
+    let removed = removed.map_err(CliError::Failed)?;
+    line(out, &format!("removed {removed}"))?;
+    Ok(0)
+}
+
+/// `hsts list [--json]`: the live dynamic entries, sorted by host.
+pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, CliError> {
+    let store = ctx.load_store()?;
+    let mut entries: Vec<_> = store.iter().filter(|e| e.is_live_at(ctx.now)).collect();
+    entries.sort_by(|a, b| a.host.cmp(&b.host));
+    for e in entries {
+        if json {
+            let v = json!({
+                "host": e.host,
+                "include_subdomains": e.include_subdomains,
+                "observed": rfc3339(e.observed),
+                "expires": rfc3339(e.expires),
+            });
+            line(out, &v.to_string())?;
+        } else {
+            line(out, &format!("{}\t{}\t{}", e.host, e.include_subdomains, rfc3339(e.expires)))?;
+        }
+    }
+    Ok(0)
+}

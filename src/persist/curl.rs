@@ -1,0 +1,134 @@
+//! curl's HSTS cache file (the `CURLOPT_HSTS` format).
+//!
+//! One entry per line: `[.]host "YYYYMMDD HH:MM:SS"` (UTC), or `"unlimited"`
+//! for an entry that never expires. A leading dot means includeSubDomains.
+//! `#` starts a comment line; blank lines are ignored.
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+
+use super::{PersistError, MAX_FILE_LEN};
+use crate::host::{self, Host};
+use crate::store::Entry;
+
+const STAMP_FORMAT: &str = "%Y%m%d %H:%M:%S";
+const MAX_LINE_LEN: usize = 4096;
+
+/// Writes entries as a curl HSTS cache file.
+pub fn export_curl<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> String {
+    let mut out =
+        String::from("# HSTS cache written by hsts; the format of curl's CURLOPT_HSTS file.\n");
+    for e in entries {
+        let dot = if e.include_subdomains { "." } else { "" };
+        // curl keeps expiry in a time_t and reads 4-digit years: anything
+        // beyond is "unlimited", which is what such an expiry means anyway.
+        let stamp = if e.expires.year() > 9999 {
+            "unlimited".to_owned()
+        } else {
+            e.expires.format(STAMP_FORMAT).to_string()
+        };
+        out.push_str(&format!("{dot}{} \"{stamp}\"\n", e.host));
+    }
+    out
+}
+
+/// Reads a curl HSTS cache file. Lines that cannot be taken (IP literals,
+/// hosts with a trailing dot, bad dates, malformed lines, expired entries)
+/// are skipped and reported with their line number; `now` is used as the
+/// observation time, which curl does not record. A file that is not text is
+/// an error.
+#[allow(clippy::type_complexity)]
+pub fn import_curl(
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(Vec<Entry>, Vec<(usize, String)>), PersistError> {
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(PersistError::TooLarge(bytes.len() as u64));
+    }
+    let mut entries = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line_no = i + 1;
+        let text = std::str::from_utf8(raw).map_err(|_| PersistError::Line {
+            line: line_no,
+            msg: "not UTF-8 text: not a curl HSTS file".into(),
+        })?;
+        let line = text.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match parse_line(line, now) {
+            Ok(e) => entries.push(e),
+            Err(why) => skipped.push((line_no, why)),
+        }
+    }
+    Ok((entries, skipped))
+}
+
+fn parse_line(line: &str, now: DateTime<Utc>) -> Result<Entry, String> {
+    if line.len() > MAX_LINE_LEN {
+        return Err(format!("line longer than {MAX_LINE_LEN} bytes"));
+    }
+    let (name, rest) = line
+        .split_once(|c: char| c == ' ' || c == '\t')
+        .ok_or("expected `host \"YYYYMMDD HH:MM:SS\"`")?;
+    let stamp = rest
+        .trim()
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .ok_or("the expiry must be in double quotes")?;
+    let (include_subdomains, host_text) = match name.strip_prefix('.') {
+        Some(h) => (true, h),
+        None => (false, name),
+    };
+    if host_text.ends_with('.') {
+        return Err(format!(
+            "host {host_text:?} has a trailing dot: ambiguous, skipped"
+        ));
+    }
+    let host = match host::canonicalize(host_text) {
+        Ok(Host::Domain(d)) => d,
+        Ok(Host::Ip(ip)) => return Err(format!("{ip} is an IP literal: never an HSTS host")),
+        Err(e) => return Err(format!("invalid host {host_text:?}: {e}")),
+    };
+    let expires = if stamp == "unlimited" {
+        DateTime::<Utc>::MAX_UTC
+    } else {
+        NaiveDateTime::parse_from_str(stamp, STAMP_FORMAT)
+            .map_err(|e| format!("bad date {stamp:?}: {e}"))?
+            .and_utc()
+    };
+    if expires < now {
+        return Err(format!("expired at {stamp}"));
+    }
+    Ok(Entry {
+        host: host.into_string(),
+        include_subdomains,
+        observed: now,
+        expires,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn round_trip_and_skips() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let text = "# comment\n\n.example.com \"20270101 00:00:00\"\nwww.example.org \"unlimited\"\n1.2.3.4 \"20270101 00:00:00\"\n[::1] \"unlimited\"\ntrailing.example. \"unlimited\"\nbad.example \"2027\"\nold.example \"20200101 00:00:00\"\nnoquotes.example 20270101\n";
+        let (entries, skipped) = import_curl(text.as_bytes(), now).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert!(entries[0].include_subdomains && entries[0].host == "example.com");
+        assert_eq!(entries[1].expires, DateTime::<Utc>::MAX_UTC);
+        let lines: Vec<usize> = skipped.iter().map(|s| s.0).collect();
+        assert_eq!(lines, [5, 6, 7, 8, 9, 10]);
+        let out = export_curl(&entries);
+        assert!(out.contains(".example.com \"20270101 00:00:00\"\n"));
+        assert!(out.contains("www.example.org \"unlimited\"\n"));
+        let (again, none) = import_curl(out.as_bytes(), now).unwrap();
+        assert_eq!(again, entries);
+        assert!(none.is_empty());
+        assert!(import_curl(b"\xff\xfe", now).is_err());
+    }
+}

@@ -1,0 +1,706 @@
+//! Keeping the learned store on disk, and exchanging it with curl.
+//!
+//! The default file format is bincode 2 behind a fixed header (see
+//! DESIGN.md, "Persistence"): a magic label, a format version, the body's
+//! length and a CRC-32 of the body. Saving is atomic (temporary file in the
+//! same directory, fsync, rename, fsync of the directory) and happens under
+//! an advisory lock, merging with what other processes wrote meanwhile.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use hsts::persist;
+//! use hsts::{HstsStore, StoreConfig, Transport};
+//! use url::Url;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("hsts.bin");
+//! let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+//!
+//! let mut store = HstsStore::new();
+//! store.note_at(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure, now);
+//! persist::save(&store, &path, now).unwrap();
+//!
+//! let loaded = persist::load(&path, StoreConfig::default()).unwrap();
+//! assert!(loaded.is_known_at("example.com", now).unwrap());
+//! ```
+
+mod curl;
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use bincode::{Decode, Encode};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::host::CanonicalHost;
+use crate::store::{Entry, HstsStore, StoreConfig};
+
+pub use curl::{export_curl, import_curl};
+
+/// The label at the start of every store file.
+pub const MAGIC: [u8; 8] = *b"HSTSSTOR";
+/// The newest format version this build reads and the one it writes.
+pub const VERSION: u16 = 1;
+/// Header: magic (8), version (2), reserved (2), body length (8), CRC-32 (4).
+pub const HEADER_LEN: usize = 24;
+/// The largest store file we read: 1 GiB.
+pub const MAX_FILE_LEN: u64 = 1 << 30;
+/// How long a removal is remembered for merging with other writers.
+pub const TOMBSTONE_TTL_DAYS: i64 = 30;
+/// The largest encoded record (a 253-octet host plus fixed fields).
+const MAX_RECORD_LEN: usize = 512;
+
+/// A store file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// bincode 2 behind our header: the default on-disk form.
+    Binary,
+    /// JSON, for people and other tools.
+    Json,
+    /// curl's HSTS cache file, as documented for `CURLOPT_HSTS`.
+    Curl,
+}
+
+/// Why a store file could not be read or written. Each says what was wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PersistError {
+    /// The operating system refused.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file is shorter than its header says.
+    #[error("truncated: {len} bytes, expected {expected}")]
+    Truncated {
+        /// Bytes present.
+        len: u64,
+        /// Bytes the header calls for.
+        expected: u64,
+    },
+    /// The file does not start with our label: not a store file.
+    #[error("not an hsts store file (bad magic label)")]
+    BadMagic,
+    /// Written by a newer (or unknown) version of this format.
+    #[error(
+        "store format version {found} is not supported (this build reads version {supported})"
+    )]
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u16,
+        /// The newest this build reads.
+        supported: u16,
+    },
+    /// The body does not match its checksum: corrupt.
+    #[error("checksum mismatch: header says {expected:08x}, body has {actual:08x}")]
+    ChecksumMismatch {
+        /// CRC-32 in the header.
+        expected: u32,
+        /// CRC-32 of the body.
+        actual: u32,
+    },
+    /// The file is larger than we are willing to read.
+    #[error("file of {0} bytes is larger than the {MAX_FILE_LEN}-byte limit")]
+    TooLarge(u64),
+    /// The body could not be decoded.
+    #[error("corrupt body: {0}")]
+    Decode(String),
+    /// An entry in the file is not acceptable (an IP literal, a bad name, ...).
+    #[error("invalid entry {host:?}: {reason}")]
+    InvalidEntry {
+        /// The host as found.
+        host: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A line of a curl or JSON file is wrong.
+    #[error("line {line}: {msg}")]
+    Line {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> PersistError + 'a {
+    move |source| PersistError::Io {
+        op,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One entry as stored: times in unix seconds.
+#[derive(Debug, Clone, Encode, Decode, Serialize, Deserialize, PartialEq, Eq)]
+struct Record {
+    host: String,
+    include_subdomains: bool,
+    observed: i64,
+    expires: i64,
+}
+
+/// One removal as stored.
+#[derive(Debug, Clone, Encode, Decode, PartialEq, Eq)]
+struct Tombstone {
+    host: String,
+    removed: i64,
+}
+
+fn secs_to_time(s: i64) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp(s, 0)
+}
+
+fn bincode_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_RECORD_LEN>()
+}
+
+/// Encodes the live entries (at `now`) and recent removals as a store file.
+pub fn encode(store: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
+    let mut body = Vec::with_capacity(16 + store.len() * 40);
+    let live: Vec<&Entry> = store.iter().filter(|e| e.is_live_at(now)).collect();
+    let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
+    let tombs: Vec<(&str, DateTime<Utc>)> = store
+        .tombstones()
+        .filter(|(_, t)| *t >= keep_after)
+        .collect();
+    let cfg = bincode::config::standard();
+    // Counts first, then each record on its own, so that decoding can bound
+    // every allocation by the bytes actually present.
+    let _ = bincode::encode_into_std_write(live.len() as u64, &mut body, cfg);
+    for e in live {
+        let r = Record {
+            host: e.host.clone(),
+            include_subdomains: e.include_subdomains,
+            observed: e.observed.timestamp(),
+            expires: e.expires.timestamp(),
+        };
+        let _ = bincode::encode_into_std_write(&r, &mut body, cfg);
+    }
+    let _ = bincode::encode_into_std_write(tombs.len() as u64, &mut body, cfg);
+    for (host, t) in tombs {
+        let r = Tombstone {
+            host: host.to_owned(),
+            removed: t.timestamp(),
+        };
+        let _ = bincode::encode_into_std_write(&r, &mut body, cfg);
+    }
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Checks the header and checksum and returns the body.
+fn body_of(bytes: &[u8]) -> Result<&[u8], PersistError> {
+    let len = bytes.len() as u64;
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        if MAGIC.starts_with(bytes) && !bytes.is_empty() {
+            return Err(PersistError::Truncated {
+                len,
+                expected: HEADER_LEN as u64,
+            });
+        }
+        return Err(PersistError::BadMagic);
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(PersistError::Truncated {
+            len,
+            expected: HEADER_LEN as u64,
+        });
+    }
+    let le16 = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let version = le16(8);
+    if version != VERSION {
+        return Err(PersistError::UnsupportedVersion {
+            found: version,
+            supported: VERSION,
+        });
+    }
+    if le16(10) != 0 {
+        return Err(PersistError::Decode(
+            "reserved header bytes are not zero".into(),
+        ));
+    }
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&bytes[12..20]);
+    let body_len = u64::from_le_bytes(n);
+    let mut c = [0u8; 4];
+    c.copy_from_slice(&bytes[20..24]);
+    let expected_crc = u32::from_le_bytes(c);
+    let expected = body_len.saturating_add(HEADER_LEN as u64);
+    if expected > len {
+        return Err(PersistError::Truncated { len, expected });
+    }
+    if expected < len {
+        return Err(PersistError::Decode(format!(
+            "{} bytes of trailing data",
+            len - expected
+        )));
+    }
+    let body = &bytes[HEADER_LEN..];
+    let actual = crc32fast::hash(body);
+    if actual != expected_crc {
+        return Err(PersistError::ChecksumMismatch {
+            expected: expected_crc,
+            actual,
+        });
+    }
+    Ok(body)
+}
+
+/// Decodes a store file into a store with the given settings. Bounded: no
+/// allocation exceeds what the bytes present can justify. Never panics.
+pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistError> {
+    let body = body_of(bytes)?;
+    let mut store = HstsStore::with_config(config);
+    let mut rest = body;
+    let count = take_count(&mut rest)?;
+    for _ in 0..count {
+        let r: Record = take(&mut rest)?;
+        let entry = record_to_entry(r)?;
+        store
+            .insert_entry(entry.clone())
+            .map_err(|e| PersistError::InvalidEntry {
+                host: entry.host,
+                reason: e.to_string(),
+            })?;
+    }
+    let count = take_count(&mut rest)?;
+    for _ in 0..count {
+        let t: Tombstone = take(&mut rest)?;
+        let host = CanonicalHost::new(&t.host).map_err(|e| PersistError::InvalidEntry {
+            host: t.host.clone(),
+            reason: e.to_string(),
+        })?;
+        let at = secs_to_time(t.removed)
+            .ok_or_else(|| PersistError::Decode(format!("time {} out of range", t.removed)))?;
+        store.insert_tombstone(&host, at);
+    }
+    if !rest.is_empty() {
+        return Err(PersistError::Decode(format!(
+            "{} bytes left over after the last record",
+            rest.len()
+        )));
+    }
+    Ok(store)
+}
+
+fn record_to_entry(r: Record) -> Result<Entry, PersistError> {
+    let bad = |what: &str| PersistError::InvalidEntry {
+        host: r.host.clone(),
+        reason: format!("{what} out of range"),
+    };
+    let observed = secs_to_time(r.observed).ok_or_else(|| bad("observed time"))?;
+    let expires = secs_to_time(r.expires).ok_or_else(|| bad("expiry time"))?;
+    if expires < observed {
+        return Err(bad("expiry before observation"));
+    }
+    Ok(Entry {
+        host: r.host,
+        include_subdomains: r.include_subdomains,
+        observed,
+        expires,
+    })
+}
+
+/// Reads a record count, bounded by the bytes left (each record takes at
+/// least 4 bytes).
+fn take_count(rest: &mut &[u8]) -> Result<u64, PersistError> {
+    let n: u64 = take(rest)?;
+    if n > rest.len() as u64 / 4 {
+        return Err(PersistError::Decode(format!(
+            "count {n} exceeds the {} bytes left",
+            rest.len()
+        )));
+    }
+    Ok(n)
+}
+
+fn take<T: Decode<()>>(rest: &mut &[u8]) -> Result<T, PersistError> {
+    let (v, used) = bincode::decode_from_slice(rest, bincode_config())
+        .map_err(|e| PersistError::Decode(e.to_string()))?;
+    *rest = &rest[used..];
+    Ok(v)
+}
+
+/// Reads a store file. A missing file is an empty store; anything else that
+/// cannot be read or decoded is an error, and the file is left untouched.
+pub fn load(path: &Path, config: StoreConfig) -> Result<HstsStore, PersistError> {
+    match read_limited(path)? {
+        None => Ok(HstsStore::with_config(config)),
+        Some(bytes) => decode(&bytes, config),
+    }
+}
+
+fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, PersistError> {
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err("open", path)(e)),
+    };
+    let len = f.metadata().map_err(io_err("stat", path))?.len();
+    if len > MAX_FILE_LEN {
+        return Err(PersistError::TooLarge(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    Read::by_ref(&mut f)
+        .take(MAX_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err("read", path))?;
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(PersistError::TooLarge(bytes.len() as u64));
+    }
+    Ok(Some(bytes))
+}
+
+/// An exclusive advisory lock on `FILE.lock`, released on drop.
+struct LockGuard {
+    _file: File,
+}
+
+fn lock(path: &Path) -> Result<LockGuard, PersistError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err("create lock file", &lock_path))?;
+    file.lock().map_err(io_err("lock", &lock_path))?;
+    Ok(LockGuard { _file: file })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, fsync, rename over `path`, fsync of the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PersistError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err("write", &tmp)(e));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io_err("rename", path)(e));
+    }
+    // The rename is durable once the directory is synced. Some platforms
+    // cannot open a directory for this; the data itself is already synced.
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Merges `ours` into `disk`: per host the newest observation wins, and a
+/// removal wins over any entry observed before it.
+fn merge_into(disk: &mut HstsStore, ours: &HstsStore) {
+    for e in ours.iter() {
+        let newer = disk
+            .get_str(&e.host)
+            .is_none_or(|d| d.observed <= e.observed);
+        let removed_later = disk.tombstone_of(&e.host).is_some_and(|t| t > e.observed);
+        if newer && !removed_later {
+            let _ = disk.insert_entry(e.clone());
+        }
+    }
+    for (host, at) in ours.tombstones() {
+        if let Ok(h) = CanonicalHost::new(host) {
+            if disk.get(&h).is_some_and(|d| d.observed <= at) {
+                let _ = disk.remove_at(host, at);
+            }
+            disk.insert_tombstone(&h, at);
+        }
+    }
+}
+
+/// Saves `store` to `path`: under the file's lock, merges with what is on
+/// disk (so concurrent writers lose nothing), drops expired entries, and
+/// writes atomically. A file that cannot be read is not overwritten.
+pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), PersistError> {
+    let _guard = lock(path)?;
+    let mut disk = load(path, store.config().clone())?;
+    merge_into(&mut disk, store);
+    write_atomic(path, &encode(&disk, now))
+}
+
+/// Loads the store under its lock, lets `f` change it, and saves it: the
+/// read-modify-write cycle of one short-lived writer. A file that cannot be
+/// read is an error and is left as it is.
+pub fn update<R>(
+    path: &Path,
+    config: StoreConfig,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&mut HstsStore) -> R,
+) -> Result<R, PersistError> {
+    let _guard = lock(path)?;
+    let mut store = load(path, config)?;
+    let r = f(&mut store);
+    write_atomic(path, &encode(&store, now))?;
+    Ok(r)
+}
+
+/// The JSON document of [`Format::Json`].
+#[derive(Debug, Serialize, Deserialize)]
+struct JsonFile {
+    format: String,
+    version: u16,
+    entries: Vec<JsonEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JsonEntry {
+    host: String,
+    include_subdomains: bool,
+    observed: DateTime<Utc>,
+    expires: DateTime<Utc>,
+}
+
+const JSON_FORMAT_NAME: &str = "hsts-store";
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Entries added or replaced.
+    pub imported: usize,
+    /// Lines (or entries) left out, with the reason: `(line, reason)`.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// Writes the live entries of `store` in `format`, sorted by host.
+pub fn export(
+    store: &HstsStore,
+    format: Format,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, PersistError> {
+    let mut live: Vec<&Entry> = store.iter().filter(|e| e.is_live_at(now)).collect();
+    live.sort_by(|a, b| a.host.cmp(&b.host));
+    match format {
+        Format::Binary => Ok(encode(store, now)),
+        Format::Curl => Ok(export_curl(live).into_bytes()),
+        Format::Json => {
+            let doc = JsonFile {
+                format: JSON_FORMAT_NAME.into(),
+                version: VERSION,
+                entries: live
+                    .into_iter()
+                    .map(|e| JsonEntry {
+                        host: e.host.clone(),
+                        include_subdomains: e.include_subdomains,
+                        observed: e.observed,
+                        expires: e.expires,
+                    })
+                    .collect(),
+            };
+            let mut s =
+                serde_json::to_vec_pretty(&doc).map_err(|e| PersistError::Decode(e.to_string()))?;
+            s.push(b'\n');
+            Ok(s)
+        }
+    }
+}
+
+/// Adds the entries of a file in `format` to `store`. Entries that are not
+/// acceptable (IP literals, bad names, bad dates) are skipped and reported;
+/// a file that is not of the format at all is an error and changes nothing.
+pub fn import(
+    bytes: &[u8],
+    format: Format,
+    store: &mut HstsStore,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, PersistError> {
+    let (entries, mut skipped) = match format {
+        Format::Curl => import_curl(bytes, now)?,
+        Format::Binary => (
+            decode(bytes, store.config().clone())?
+                .iter()
+                .cloned()
+                .collect(),
+            Vec::new(),
+        ),
+        Format::Json => {
+            if bytes.len() as u64 > MAX_FILE_LEN {
+                return Err(PersistError::TooLarge(bytes.len() as u64));
+            }
+            let doc: JsonFile = serde_json::from_slice(bytes).map_err(|e| PersistError::Line {
+                line: e.line(),
+                msg: e.to_string(),
+            })?;
+            if doc.format != JSON_FORMAT_NAME {
+                return Err(PersistError::BadMagic);
+            }
+            if doc.version != VERSION {
+                return Err(PersistError::UnsupportedVersion {
+                    found: doc.version,
+                    supported: VERSION,
+                });
+            }
+            let entries = doc
+                .entries
+                .into_iter()
+                .map(|e| Entry {
+                    host: e.host,
+                    include_subdomains: e.include_subdomains,
+                    observed: e.observed,
+                    expires: e.expires,
+                })
+                .collect();
+            (entries, Vec::new())
+        }
+    };
+    let mut imported = 0;
+    for (i, e) in entries.into_iter().enumerate() {
+        let host = e.host.clone();
+        match store.insert_entry(e) {
+            Ok(_) => imported += 1,
+            Err(err) => skipped.push((i + 1, format!("{host}: {err}"))),
+        }
+    }
+    Ok(ImportReport { imported, skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Transport;
+    use chrono::TimeZone;
+    use url::Url;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap()
+    }
+
+    fn sample() -> HstsStore {
+        let mut s = HstsStore::new();
+        for (h, v) in [
+            ("a.example", "max-age=100"),
+            ("b.example", "max-age=1000; includeSubDomains"),
+            ("c.example", "max-age=1"),
+        ] {
+            s.note_at(
+                &Url::parse(&format!("https://{h}/")).unwrap(),
+                [v],
+                Transport::Secure,
+                t(0),
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn round_trip_drops_expired() {
+        let bytes = encode(&sample(), t(50));
+        let back = decode(&bytes, StoreConfig::default()).unwrap();
+        assert_eq!(back.len(), 2);
+        assert!(back.is_known_at("x.b.example", t(60)).unwrap());
+    }
+
+    #[test]
+    fn every_truncation_and_flip_fails_cleanly() {
+        let bytes = encode(&sample(), t(0));
+        for n in 0..bytes.len() {
+            assert!(
+                decode(&bytes[..n], StoreConfig::default()).is_err(),
+                "truncated at {n}"
+            );
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x41;
+            // Either a clean error or (never, with a CRC) a valid store; no panic.
+            assert!(decode(&b, StoreConfig::default()).is_err(), "flip at {i}");
+        }
+    }
+
+    #[test]
+    fn typed_errors() {
+        assert!(matches!(
+            decode(b"", StoreConfig::default()),
+            Err(PersistError::BadMagic)
+        ));
+        assert!(matches!(
+            decode(b"not a store file at all", StoreConfig::default()),
+            Err(PersistError::BadMagic)
+        ));
+        let mut b = encode(&sample(), t(0));
+        b[8] = 9;
+        assert!(matches!(
+            decode(&b, StoreConfig::default()),
+            Err(PersistError::UnsupportedVersion {
+                found: 9,
+                supported: 1
+            })
+        ));
+    }
+
+    #[test]
+    fn merge_newest_wins_and_removal_wins() {
+        let mut disk = sample();
+        let mut ours = HstsStore::new();
+        ours.note_at(
+            &Url::parse("https://a.example/").unwrap(),
+            ["max-age=5"],
+            Transport::Secure,
+            t(10),
+        );
+        ours.note_at(
+            &Url::parse("https://d.example/").unwrap(),
+            ["max-age=5"],
+            Transport::Secure,
+            t(10),
+        );
+        // An older observation of b.example loses to the disk's.
+        ours.insert_entry(Entry {
+            host: "b.example".into(),
+            include_subdomains: false,
+            observed: t(-10),
+            expires: t(1000),
+        })
+        .unwrap();
+        // A removal of c.example after the disk observed it wins.
+        ours.insert_entry(Entry {
+            host: "c.example".into(),
+            include_subdomains: false,
+            observed: t(0),
+            expires: t(9),
+        })
+        .unwrap();
+        ours.remove_at("c.example", t(1)).unwrap();
+        merge_into(&mut disk, &ours);
+        let a = disk.get_str("a.example").unwrap();
+        assert_eq!(a.observed, t(10));
+        assert!(disk.get_str("b.example").unwrap().include_subdomains);
+        assert!(disk.get_str("c.example").is_none());
+        assert!(disk.get_str("d.example").is_some());
+    }
+}
