@@ -71,10 +71,13 @@ pub mod header;
 pub mod host;
 pub mod persist;
 pub mod preload;
+pub mod psl;
 pub mod store;
 pub mod upgrade;
 
 pub use header::{HeaderError, StsHeader};
 pub use host::{CanonicalHost, Host, HostError};
-pub use store::{Entry, HstsStore, IgnoreReason, Match, Outcome, Source, StoreConfig, Transport};
+pub use store::{
+    Entry, HstsStore, IgnoreReason, Match, Outcome, PreloadSource, Source, StoreConfig, Transport,
+};
 pub use upgrade::Upgrade;

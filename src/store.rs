@@ -28,6 +28,7 @@ use url::Url;
 use crate::clock::{Clock, SystemClock};
 use crate::header::{HeaderError, StsHeader};
 use crate::host::{self, CanonicalHost, Host, HostError};
+use crate::preload::PreloadList;
 
 /// One known HSTS host learned from a response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +136,10 @@ pub enum IgnoreReason {
     /// max-age=0 for a host that is not known: nothing to remove.
     #[error("max-age=0 for a host that is not known")]
     NotKnown,
+    /// max-age=0 for a host that only the preload list knows. As in
+    /// Chromium, a header cannot remove a preloaded host.
+    #[error("max-age=0 cannot remove a preloaded host")]
+    Preloaded,
 }
 
 /// What an observation did to the store.
@@ -163,6 +168,53 @@ impl Outcome {
     }
 }
 
+/// Which compiled preload list a store consults besides its dynamic entries.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum PreloadSource {
+    /// The list built into this crate (Chromium's), the default.
+    #[default]
+    Builtin,
+    /// No preload list: only dynamic entries count.
+    Off,
+    /// A list loaded at run time, for example a newer one.
+    List(Arc<PreloadList>),
+}
+
+impl PreloadSource {
+    /// The list, if any.
+    pub fn list(&self) -> Option<&PreloadList> {
+        match self {
+            PreloadSource::Builtin => Some(PreloadList::builtin()),
+            PreloadSource::Off => None,
+            PreloadSource::List(l) => Some(l),
+        }
+    }
+}
+
+impl PartialEq for PreloadSource {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (PreloadSource::Builtin, PreloadSource::Builtin)
+            | (PreloadSource::Off, PreloadSource::Off) => true,
+            (PreloadSource::List(a), PreloadSource::List(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for PreloadSource {}
+
+impl std::fmt::Debug for PreloadSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PreloadSource::Builtin => f.write_str("Builtin"),
+            PreloadSource::Off => f.write_str("Off"),
+            PreloadSource::List(l) => f.debug_tuple("List").field(l).finish(),
+        }
+    }
+}
+
 /// Settings of a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
@@ -172,6 +224,12 @@ pub struct StoreConfig {
     /// Never note and never match `localhost` and `*.localhost` (default
     /// `true`, as Fetch and Chromium do).
     pub exempt_localhost: bool,
+    /// The preload list consulted on every lookup (default: the built-in one).
+    pub preload: PreloadSource,
+    /// Once the preload list is older than this, it is no longer trusted and
+    /// only dynamic entries count. `None` (the default) trusts it forever;
+    /// Chromium stops after 70 days, Firefox after 18 weeks.
+    pub preload_max_staleness: Option<Duration>,
 }
 
 impl Default for StoreConfig {
@@ -179,6 +237,8 @@ impl Default for StoreConfig {
         StoreConfig {
             max_age_cap: None,
             exempt_localhost: true,
+            preload: PreloadSource::Builtin,
+            preload_max_staleness: None,
         }
     }
 }
@@ -328,6 +388,9 @@ impl HstsStore {
                     self.tombstones.insert(host.as_str().to_owned(), now);
                     Outcome::Removed
                 }
+                None if self.preload_match_at(host, now).is_some() => {
+                    Outcome::Ignored(IgnoreReason::Preloaded)
+                }
                 None => Outcome::Ignored(IgnoreReason::NotKnown),
             };
         }
@@ -384,6 +447,37 @@ impl HstsStore {
         if self.config.exempt_localhost && host.is_localhost() {
             return None;
         }
+        // A host must use https if either the preload list or the dynamic
+        // store says so; the preload list is asked first, as it never expires.
+        if let Some(m) = self.preload_match_at(host, now) {
+            return Some(m);
+        }
+        self.dynamic_match_at(host, now)
+    }
+
+    /// The preload list in use at `now`: none when switched off, or when it
+    /// is older than the configured staleness limit.
+    pub fn active_preload_at(&self, now: DateTime<Utc>) -> Option<&PreloadList> {
+        let list = self.config.preload.list()?;
+        match self.config.preload_max_staleness {
+            Some(limit) if list.is_stale_at(now, limit) => None,
+            _ => Some(list),
+        }
+    }
+
+    /// The preload entry that makes `host` a known HSTS host, if any.
+    pub fn preload_match_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> Option<Match> {
+        let m = self.active_preload_at(now)?.lookup(host.as_str())?;
+        Some(Match {
+            host: m.name.to_owned(),
+            include_subdomains: m.include_subdomains,
+            expires: None,
+            source: Source::Preload,
+        })
+    }
+
+    /// The dynamic entry that makes `host` a known HSTS host at `now`, if any.
+    pub fn dynamic_match_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> Option<Match> {
         // §8.2: "A congruent match is found if, when compared, the given
         // domain name and the Known HSTS Host's domain name are identical."
         if let Some(e) = self
@@ -445,6 +539,18 @@ impl HstsStore {
         now: DateTime<Utc>,
     ) -> usize {
         self.remove_where_at(now, |e| e.observed >= from && e.observed < to)
+    }
+
+    /// Removes every entry of a site: the hosts whose registrable domain
+    /// (eTLD+1, from the Public Suffix List) is that of `domain`. Returns how
+    /// many went.
+    pub fn clear_site_at(&mut self, domain: &str, now: DateTime<Utc>) -> Result<usize, HostError> {
+        let d = CanonicalHost::new(domain)?;
+        let psl = crate::psl::SuffixList::builtin();
+        let site = psl
+            .site(d.as_str())
+            .unwrap_or_else(|| d.as_str().to_owned());
+        Ok(self.remove_where_at(now, |e| psl.site(&e.host).as_deref() == Some(site.as_str())))
     }
 
     /// Removes every entry for which `pred` holds, recording the removals at `now`.
@@ -696,6 +802,7 @@ mod tests {
         let mut s = HstsStore::with_config(StoreConfig {
             max_age_cap: Some(10),
             exempt_localhost: false,
+            ..StoreConfig::default()
         });
         note(&mut s, "https://localhost/", "max-age=1000", 0);
         assert!(s.is_known_at("localhost", t(10)).unwrap());

@@ -8,9 +8,13 @@ use std::process::ExitCode;
 use chrono::{DateTime, TimeZone, Utc};
 use clap::{Parser, Subcommand};
 
-use hsts::store::{HstsStore, StoreConfig};
+use std::sync::Arc;
 
+use hsts::store::{HstsStore, PreloadSource, StoreConfig};
+
+mod preload_cmd;
 mod query;
+mod store_cmd;
 
 /// HTTP Strict Transport Security (RFC 6797) for people and scripts.
 #[derive(Debug, Parser)]
@@ -29,6 +33,14 @@ pub struct Cli {
     /// Switch the localhost exemption off.
     #[arg(long, global = true)]
     pin_localhost: bool,
+    /// Use this compiled preload list instead of the built-in one.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "no_preload"
+    )]
+    preload: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -74,6 +86,91 @@ enum Command {
         /// The Strict-Transport-Security field values, in order.
         values: Vec<OsString>,
     },
+    /// Compile, describe or print a preload list.
+    #[command(subcommand)]
+    Preload(PreloadCommand),
+    /// Import a store file (curl's HSTS cache, our JSON, or our binary form) into --store.
+    Import {
+        /// The file's format.
+        #[arg(long, value_enum, default_value = "curl")]
+        format: FormatArg,
+        /// The file to import.
+        file: PathBuf,
+    },
+    /// Export the --store entries (to stdout unless -o is given).
+    Export {
+        /// The output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: FormatArg,
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Forget a host, a whole site, recent entries, or everything in --store.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["host", "site", "since", "all"])))]
+    Forget {
+        /// The host whose own entry is removed.
+        host: Option<String>,
+        /// Remove every entry of this registrable domain (eTLD+1).
+        #[arg(long, value_name = "DOMAIN")]
+        site: Option<String>,
+        /// Remove entries observed at or after TIME (unix seconds or RFC 3339).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        since: Option<DateTime<Utc>>,
+        /// Remove every entry.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Print the live entries of --store.
+    List {
+        /// One JSON object per entry.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PreloadCommand {
+    /// Compile Chromium's JSON list (plain or .gz) into our binary table.
+    Compile {
+        /// transport_security_state_static.json or .json.gz
+        input: PathBuf,
+        /// Where to write the table.
+        #[arg(short, long, value_name = "OUT.bin")]
+        output: PathBuf,
+        /// The list's date (YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// Print the list's date, entry count, byte size and checksum.
+    Info {
+        /// One line of JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print "name<TAB>include_subdomains" for every entry.
+    List,
+}
+
+/// Store file formats on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    /// curl's HSTS cache file (CURLOPT_HSTS).
+    Curl,
+    /// JSON, for people.
+    Json,
+    /// Our binary store format.
+    Binary,
+}
+
+impl From<FormatArg> for hsts::persist::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Curl => hsts::persist::Format::Curl,
+            FormatArg::Json => hsts::persist::Format::Json,
+            FormatArg::Binary => hsts::persist::Format::Binary,
+        }
+    }
 }
 
 /// Parses `--now`: unix seconds, or RFC 3339.
@@ -165,28 +262,9 @@ pub(crate) fn expand_stdin(items: &[String]) -> Result<Vec<String>, CliError> {
 /// Runs the tool and returns its exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = Ctx {
-        now: cli.now.unwrap_or_else(Utc::now),
-        config: StoreConfig {
-            exempt_localhost: !cli.pin_localhost,
-            ..StoreConfig::default()
-        },
-        store_path: cli.store.clone(),
-    };
-    let _ = cli.no_preload;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result = match cli.command {
-        Command::Parse { json, value } => query::parse(&mut out, json, &value),
-        Command::Check { json, count, hosts } => query::check(&ctx, &mut out, json, count, &hosts),
-        Command::Rewrite { urls } => query::rewrite(&ctx, &mut out, &urls),
-        Command::Observe {
-            json,
-            cert_errors,
-            url,
-            values,
-        } => query::observe(&ctx, &mut out, json, cert_errors, &url, &values),
-    };
+    let result = Ctx::new(&cli).and_then(|ctx| run(&ctx, cli.command, &mut out));
     let flushed = out.flush();
     match (result, flushed) {
         (Ok(code), Ok(())) => ExitCode::from(code),
@@ -205,6 +283,83 @@ pub fn main() -> ExitCode {
             eprintln!("hsts: cannot write output: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The built-in list is older than this: warn (Firefox's limit, 18 weeks).
+const STALE_WARNING_DAYS: i64 = 18 * 7;
+
+impl Ctx {
+    fn new(cli: &Cli) -> Result<Ctx, CliError> {
+        let now = cli.now.unwrap_or_else(Utc::now);
+        let preload = match (&cli.preload, cli.no_preload) {
+            (_, true) => PreloadSource::Off,
+            (Some(path), false) => PreloadSource::List(Arc::new(preload_cmd::load_file(path)?)),
+            (None, false) => PreloadSource::Builtin,
+        };
+        if let Some(list) = preload.list() {
+            let age = (now.date_naive() - list.date()).num_days();
+            if age > STALE_WARNING_DAYS {
+                eprintln!(
+                    "hsts: warning: the preload list is from {} ({age} days old, over 18 weeks); update it with `hsts preload compile` and --preload",
+                    list.date()
+                );
+            }
+        }
+        Ok(Ctx {
+            now,
+            config: StoreConfig {
+                exempt_localhost: !cli.pin_localhost,
+                preload,
+                ..StoreConfig::default()
+            },
+            store_path: cli.store.clone(),
+        })
+    }
+
+    /// The preload list in use, if any.
+    pub fn preload_list(&self) -> Result<Option<&hsts::preload::PreloadList>, CliError> {
+        Ok(self.config.preload.list())
+    }
+}
+
+fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
+    match command {
+        Command::Parse { json, value } => query::parse(out, json, &value),
+        Command::Check { json, count, hosts } => query::check(ctx, out, json, count, &hosts),
+        Command::Rewrite { urls } => query::rewrite(ctx, out, &urls),
+        Command::Observe {
+            json,
+            cert_errors,
+            url,
+            values,
+        } => query::observe(ctx, out, json, cert_errors, &url, &values),
+        Command::Preload(PreloadCommand::Compile {
+            input,
+            output,
+            date,
+        }) => preload_cmd::compile(out, &input, &output, date),
+        Command::Preload(PreloadCommand::Info { json }) => preload_cmd::info(ctx, out, json),
+        Command::Preload(PreloadCommand::List) => preload_cmd::list(ctx, out),
+        Command::Import { format, file } => store_cmd::import(ctx, out, format.into(), &file),
+        Command::Export { format, output } => {
+            store_cmd::export(ctx, out, format.into(), output.as_deref())
+        }
+        Command::Forget {
+            host,
+            site,
+            since,
+            all,
+        } => {
+            let what = match (host, site, since, all) {
+                (Some(h), ..) => store_cmd::Forget::Host(h),
+                (_, Some(d), ..) => store_cmd::Forget::Site(d),
+                (_, _, Some(t), _) => store_cmd::Forget::Since(t),
+                _ => store_cmd::Forget::All,
+            };
+            store_cmd::forget(ctx, out, what)
+        }
+        Command::List { json } => store_cmd::list(ctx, out, json),
     }
 }
 

@@ -39,8 +39,14 @@ pub(crate) fn compile(
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -56,7 +62,9 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError
 
 /// `hsts preload info [--json]`.
 pub(crate) fn info(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, CliError> {
-    let list = ctx.preload_list()?.ok_or_else(|| CliError::Usage("--no-preload: there is no list to describe".into()))?;
+    let list = ctx
+        .preload_list()?
+        .ok_or_else(|| CliError::Usage("--no-preload: there is no list to describe".into()))?;
     let age_days = (ctx.now.date_naive() - list.date()).num_days();
     if json {
         let v = json!({
@@ -80,7 +88,9 @@ pub(crate) fn info(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, Cli
 
 /// `hsts preload list`: `name<TAB>include_subdomains` per entry.
 pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, CliError> {
-    let list = ctx.preload_list()?.ok_or_else(|| CliError::Usage("--no-preload: there is no list to print".into()))?;
+    let list = ctx
+        .preload_list()?
+        .ok_or_else(|| CliError::Usage("--no-preload: there is no list to print".into()))?;
     for (name, isd) in list.iter() {
         writeln!(out, "{name}\t{isd}")?;
     }
@@ -89,9 +99,11 @@ pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, CliError> {
 
 /// Loads a compiled list from a file, fully verified.
 pub(crate) fn load_file(path: &Path) -> Result<PreloadList, CliError> {
-    let list = PreloadList::from_file(path)
-        .map_err(|e| CliError::Failed(format!("cannot load preload list {}: {e}", path.display())))?;
-    list.verify()
-        .map_err(|e| CliError::Failed(format!("preload list {} is corrupt: {e}", path.display())))?;
+    let list = PreloadList::from_file(path).map_err(|e| {
+        CliError::Failed(format!("cannot load preload list {}: {e}", path.display()))
+    })?;
+    list.verify().map_err(|e| {
+        CliError::Failed(format!("preload list {} is corrupt: {e}", path.display()))
+    })?;
     Ok(list)
 }

@@ -15,8 +15,14 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 /// `hsts import --format curl|json|binary FILE`.
-pub(crate) fn import(ctx: &Ctx, out: &mut dyn Write, format: Format, file: &Path) -> Result<u8, CliError> {
-    let bytes = std::fs::read(file).map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+pub(crate) fn import(
+    ctx: &Ctx,
+    out: &mut dyn Write,
+    format: Format,
+    file: &Path,
+) -> Result<u8, CliError> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
     let now = ctx.now;
     let report = ctx
         .update_store(|store| persist::import(&bytes, format, store, now))?
@@ -24,14 +30,27 @@ pub(crate) fn import(ctx: &Ctx, out: &mut dyn Write, format: Format, file: &Path
     for (line_no, why) in &report.skipped {
         eprintln!("hsts: {}:{line_no}: skipped: {why}", file.display());
     }
-    line(out, &format!("imported {}, skipped {}", report.imported, report.skipped.len()))?;
+    line(
+        out,
+        &format!(
+            "imported {}, skipped {}",
+            report.imported,
+            report.skipped.len()
+        ),
+    )?;
     Ok(0)
 }
 
 /// `hsts export --format curl|json|binary [-o FILE]`.
-pub(crate) fn export(ctx: &Ctx, out: &mut dyn Write, format: Format, to: Option<&Path>) -> Result<u8, CliError> {
+pub(crate) fn export(
+    ctx: &Ctx,
+    out: &mut dyn Write,
+    format: Format,
+    to: Option<&Path>,
+) -> Result<u8, CliError> {
     let store = ctx.load_store()?;
-    let bytes = persist::export(&store, format, ctx.now).map_err(|e| CliError::Failed(format!("cannot export: {e}")))?;
+    let bytes = persist::export(&store, format, ctx.now)
+        .map_err(|e| CliError::Failed(format!("cannot export: {e}")))?;
     match to {
         Some(path) => super::preload_cmd::write_atomically(path, &bytes)?,
         None => out.write_all(&bytes)?,
@@ -53,10 +72,17 @@ pub(crate) fn forget(ctx: &Ctx, out: &mut dyn Write, what: Forget) -> Result<u8,
     let now = ctx.now;
     let removed = ctx.update_store(|store| -> Result<usize, String> {
         match &what {
-            Forget::Host(h) => store.forget_host_at(h, now).map_err(|e| format!("invalid host {h:?}: {e}")),
-            Forget::Site(d) => store.forget_site_at(d, now).map_err(|e| format!("invalid site {d:?}: {e}")),
-            Forget::Since(t) => Ok(store.forget_observed_between_at(*t, DateTime::<Utc>::MAX_UTC, now)),
-            Forget::All => Ok(store.forget_all_at(now)),
+            Forget::Host(h) => store
+                .remove_at(h, now)
+                .map(|e| usize::from(e.is_some()))
+                .map_err(|e| format!("invalid host {h:?}: {e}")),
+            Forget::Site(d) => store
+                .clear_site_at(d, now)
+                .map_err(|e| format!("invalid site {d:?}: {e}")),
+            Forget::Since(t) => {
+                Ok(store.clear_observed_between_at(*t, DateTime::<Utc>::MAX_UTC, now))
+            }
+            Forget::All => Ok(store.clear_at(now)),
         }
     })?;
     let removed = removed.map_err(CliError::Failed)?;
@@ -79,7 +105,15 @@ pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, Cli
             });
             line(out, &v.to_string())?;
         } else {
-            line(out, &format!("{}\t{}\t{}", e.host, e.include_subdomains, rfc3339(e.expires)))?;
+            line(
+                out,
+                &format!(
+                    "{}\t{}\t{}",
+                    e.host,
+                    e.include_subdomains,
+                    rfc3339(e.expires)
+                ),
+            )?;
         }
     }
     Ok(0)
