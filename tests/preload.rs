@@ -1,0 +1,388 @@
+//! The compiled preload table against Chromium's JSON list.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use hsts::preload::{compile_entries, compile_json, PreloadError, PreloadList};
+use hsts::{HstsStore, IgnoreReason, Outcome, PreloadSource, Source, StoreConfig, Transport};
+
+const JSON_GZ: &[u8] = include_bytes!("../data/transport_security_state_static.json.gz");
+const LIST_DATE: (i32, u32, u32) = (2026, 6, 1);
+
+/// name → include_subdomains, for every force-https entry of the JSON.
+fn json_entries() -> BTreeMap<String, bool> {
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(JSON_GZ)
+        .read_to_end(&mut text)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["mode"] == "force-https")
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["include_subdomains"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(LIST_DATE.0, LIST_DATE.1, LIST_DATE.2).unwrap()
+}
+
+#[test]
+fn committed_table_is_a_fresh_compilation_of_the_json() {
+    // The table is compiled offline and committed (see DESIGN.md); this
+    // fails when data/preload.bin and the JSON drift apart.
+    let (fresh, report) = compile_json(JSON_GZ, date()).unwrap();
+    assert_eq!(report.entries(), 94_599);
+    let skipped: Vec<_> = report.skipped_names().map(|(n, _)| n.to_owned()).collect();
+    assert_eq!(skipped, ["1.0.0.1"]);
+    assert!(
+        fresh == PreloadList::builtin().as_bytes(),
+        "data/preload.bin is stale: run `cargo run -- --no-preload preload compile \
+         data/transport_security_state_static.json.gz -o data/preload.bin --date 2026-06-01`"
+    );
+}
+
+#[test]
+fn builtin_table_metadata_and_verification() {
+    let list = PreloadList::builtin();
+    list.verify().unwrap();
+    assert_eq!(list.len(), 94_599);
+    assert_eq!(list.date(), date());
+    assert!(
+        list.byte_size() <= 1_000_000,
+        "table is {} bytes",
+        list.byte_size()
+    );
+    assert_eq!(
+        list.source_sha256_hex(),
+        "fa7a4af092bff2e00cb020241a9482db3dca079ebee95394a2f7e87e520a29eb"
+    );
+}
+
+#[test]
+fn every_json_entry_is_found_with_its_flag() {
+    let list = PreloadList::builtin();
+    let entries = json_entries();
+    assert_eq!(entries.len(), 94_600);
+    let mut checked = 0;
+    for (name, &isd) in &entries {
+        if name == "1.0.0.1" {
+            assert!(list.lookup(name).is_none());
+            continue;
+        }
+        let m = list
+            .lookup(name)
+            .unwrap_or_else(|| panic!("{name} not found"));
+        // A name under an include_subdomains ancestor is still reported as
+        // the congruent entry, with its own flag.
+        assert_eq!(
+            (m.name, m.include_subdomains),
+            (name.as_str(), isd),
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 94_599);
+}
+
+#[test]
+fn iteration_equals_the_json() {
+    let mut expected = json_entries();
+    expected.remove("1.0.0.1");
+    let got: BTreeMap<String, bool> = PreloadList::builtin().iter().collect();
+    assert_eq!(got.len(), 94_599);
+    assert!(got == expected, "iteration differs from the JSON");
+}
+
+/// A small deterministic generator (xorshift) for label names.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn label(&mut self) -> String {
+        let len = 1 + (self.next() % 12) as usize;
+        (0..len)
+            .map(|_| b"abcdefghijklmnopqrstuvwxyz0123456789"[(self.next() % 36) as usize] as char)
+            .collect()
+    }
+}
+
+#[test]
+fn subdomains_follow_the_superdomain_rule() {
+    let list = PreloadList::builtin();
+    let entries = json_entries();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for (name, &isd) in &entries {
+        if name == "1.0.0.1" {
+            continue;
+        }
+        let sub = format!("zz{}.{name}", rng.label());
+        let expect = isd
+            || name.split('.').skip(1).enumerate().any(|(i, _)| {
+                let sup = name.splitn(i + 2, '.').last().unwrap();
+                entries.get(sup) == Some(&true)
+            });
+        assert_eq!(list.contains(&sub), expect, "{sub}");
+    }
+}
+
+#[test]
+fn non_members_are_not_found() {
+    let list = PreloadList::builtin();
+    for host in [
+        "google.com",
+        "www.google.com",
+        "xgoogle.com",
+        "xmail.google.com",
+        "ail.google.com",
+        "com",
+        "example.com",
+        "gle.com",
+        "1.0.0.1",
+        "",
+        ".",
+        "github.com.",
+        "GITHUB.COM",
+        "git_hub.com",
+    ] {
+        assert!(list.lookup(host).is_none(), "{host}");
+    }
+    // The parent of a non-includeSubDomains entry's child: search.yahoo.com
+    // is listed without includeSubDomains, at.search.yahoo.com is listed.
+    assert!(list.contains("at.search.yahoo.com"));
+    let m = list.lookup("search.yahoo.com").unwrap();
+    assert!(!m.include_subdomains);
+    assert!(!list.contains("other.search.yahoo.com"));
+    // g.co without includeSubDomains, www.g.co listed separately.
+    assert!(list.contains("www.g.co") && list.contains("g.co") && !list.contains("x.g.co"));
+    // Random names are not found.
+    let entries = json_entries();
+    let mut rng = Rng(7);
+    for _ in 0..20_000 {
+        let name = format!(
+            "{}.{}",
+            rng.label(),
+            ["com", "org", "net", "de", "zzz"][(rng.next() % 5) as usize]
+        );
+        let covered =
+            entries.contains_key(&name) || entries.get(name.rsplit('.').next().unwrap()).is_some();
+        assert_eq!(list.contains(&name), covered, "{name}");
+    }
+}
+
+#[test]
+fn nearest_superdomain_without_isd_does_not_stop_the_walk() {
+    let list = PreloadList::builtin();
+    let m = list.lookup("x.www.figma.com").unwrap();
+    assert_eq!((m.name, m.include_subdomains), ("figma.com", true));
+    let m = list.lookup("anything.at.all.dev").unwrap();
+    assert_eq!((m.name, m.include_subdomains), ("dev", true));
+    assert_eq!(list.lookup("dev").unwrap().name, "dev");
+}
+
+#[test]
+fn store_lookups_canonicalise_first() {
+    let store = HstsStore::new();
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    for host in ["PAYPAL.COM", "paypal.com.", "WwW.PayPal.Com."] {
+        let m = store.lookup_at(host, now).unwrap().unwrap();
+        assert_eq!(m.source, Source::Preload, "{host}");
+        assert_eq!(m.expires, None);
+    }
+    // A U-label host under a preloaded TLD.
+    assert!(store.is_known_at("bücher.dev", now).unwrap());
+    // --no-preload: the same store without the list.
+    let off = HstsStore::with_config(StoreConfig {
+        preload: PreloadSource::Off,
+        ..StoreConfig::default()
+    });
+    assert!(!off.is_known_at("paypal.com", now).unwrap());
+}
+
+#[test]
+fn max_age_zero_cannot_remove_a_preloaded_host() {
+    let mut store = HstsStore::new();
+    let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let url = url::Url::parse("https://github.com/").unwrap();
+    assert_eq!(
+        store.note_at(&url, ["max-age=0"], Transport::Secure, now),
+        Outcome::Ignored(IgnoreReason::Preloaded)
+    );
+    assert_eq!(
+        store.note_at(&url, ["max-age=60"], Transport::Secure, now),
+        Outcome::Noted
+    );
+    assert_eq!(
+        store.note_at(&url, ["max-age=0"], Transport::Secure, now),
+        Outcome::Removed
+    );
+    assert!(store.is_known_at("github.com", now).unwrap());
+}
+
+#[test]
+fn staleness_limit_switches_the_list_off() {
+    let store = HstsStore::with_config(StoreConfig {
+        preload_max_staleness: Some(chrono::Duration::days(70)),
+        ..StoreConfig::default()
+    });
+    let fresh = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
+    let stale = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    assert!(store.is_known_at("github.com", fresh).unwrap());
+    assert!(!store.is_known_at("github.com", stale).unwrap());
+    assert!(PreloadList::builtin().is_stale_at(stale, chrono::Duration::weeks(18)));
+}
+
+#[test]
+fn runtime_list_replaces_the_builtin_one() {
+    let entries = vec![
+        ("example.org".to_owned(), true),
+        ("a.b.example.net".to_owned(), false),
+    ];
+    let (bytes, _) = compile_entries(entries, date(), [0; 32]).unwrap();
+    let list = PreloadList::from_bytes(bytes).unwrap();
+    list.verify().unwrap();
+    let store = HstsStore::with_config(StoreConfig {
+        preload: PreloadSource::List(std::sync::Arc::new(list)),
+        ..StoreConfig::default()
+    });
+    let now = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
+    assert!(store.is_known_at("x.example.org", now).unwrap());
+    assert!(store.is_known_at("a.b.example.net", now).unwrap());
+    assert!(!store.is_known_at("x.a.b.example.net", now).unwrap());
+    assert!(!store.is_known_at("github.com", now).unwrap());
+}
+
+#[test]
+fn tables_of_1k_entries_are_exact() {
+    let all = json_entries();
+    let sample: Vec<(String, bool)> = all
+        .iter()
+        .filter(|(n, _)| *n != "1.0.0.1")
+        .step_by(94)
+        .map(|(n, &i)| (n.clone(), i))
+        .collect();
+    let (bytes, report) = compile_entries(sample.clone(), date(), [0; 32]).unwrap();
+    let list = PreloadList::from_bytes(bytes).unwrap();
+    list.verify().unwrap();
+    assert_eq!(report.entries(), sample.len());
+    let names: BTreeSet<_> = sample.iter().map(|(n, _)| n.clone()).collect();
+    for (n, isd) in &sample {
+        assert_eq!(
+            list.lookup(n).map(|m| m.include_subdomains),
+            Some(*isd),
+            "{n}"
+        );
+    }
+    for (n, _) in all.iter().filter(|(n, _)| !names.contains(*n)).take(5000) {
+        if let Some(m) = list.lookup(n) {
+            assert!(
+                m.include_subdomains && names.contains(m.name),
+                "{n} matched {}",
+                m.name
+            );
+        }
+    }
+}
+
+#[test]
+fn corrupted_or_truncated_tables_are_rejected() {
+    let (bytes, _) = compile_entries(
+        json_entries()
+            .into_iter()
+            .filter(|(n, _)| n != "1.0.0.1")
+            .step_by(300),
+        date(),
+        [7; 32],
+    )
+    .unwrap();
+    PreloadList::from_bytes(bytes.clone())
+        .unwrap()
+        .verify()
+        .unwrap();
+    // Every truncation fails at load.
+    for n in 0..bytes.len() {
+        let r = PreloadList::from_bytes(bytes[..n].to_vec());
+        assert!(r.is_err(), "truncation at {n} accepted");
+    }
+    // Flipping a byte anywhere is caught by the load or by verify(), and
+    // lookups on what loads never panic.
+    let step = (bytes.len() / 997).max(1);
+    for i in (0..bytes.len())
+        .step_by(step)
+        .chain(0..hsts::preload::HEADER_LEN)
+    {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut b = bytes.clone();
+            b[i] ^= flip;
+            match PreloadList::from_bytes(b) {
+                Err(_) => {}
+                Ok(list) => {
+                    assert!(list.verify().is_err(), "flip {flip:#x} at {i} not detected");
+                    let _ = list.lookup("www.example.com");
+                    let _ = list.iter().count();
+                }
+            }
+        }
+    }
+    assert!(matches!(
+        PreloadList::from_bytes(Vec::new()),
+        Err(PreloadError::BadMagic)
+    ));
+    let mut newer = bytes.clone();
+    newer[8] = 2;
+    assert!(matches!(
+        PreloadList::from_bytes(newer),
+        Err(PreloadError::UnsupportedVersion { found: 2, .. })
+    ));
+}
+
+#[test]
+fn the_cli_lists_and_describes_the_table() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hsts"))
+        .args(["--now", "2026-07-01T00:00:00Z", "preload", "info", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["entries"], 94_599);
+    assert_eq!(v["date"], "2026-06-01");
+    // Within 18 weeks: no warning.
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hsts"))
+        .args([
+            "--now",
+            "2026-11-23T00:00:00Z",
+            "check",
+            "--json",
+            "x.www.figma.com",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["source"], "preload");
+    assert_eq!(v["matched"], "figma.com");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hsts"))
+        .args(["preload", "list"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 94_599);
+    assert!(text.lines().any(|l| l == "mail.google.com\ttrue"));
+}
