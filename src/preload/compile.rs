@@ -135,7 +135,7 @@ pub fn compile_entries(
                 continue;
             }
         };
-        let mut buf = [0u8; MAX_PACKED * 2];
+        let mut buf = [0u16; MAX_PACKED];
         let (rest, tld) = match canonical.rsplit_once('.') {
             Some((rest, tld)) => (Some(rest), tld),
             None => (None, canonical.as_str()),
@@ -175,17 +175,20 @@ pub fn compile_entries(
         slots[s] = record_at;
         let first_bucket = index.len() - 1;
         let bucket_count = names.len().div_ceil(NAMES_PER_BUCKET);
-        let mut buckets: Vec<Vec<(&String, bool)>> = vec![Vec::new(); bucket_count];
+        let mut buckets: Vec<Vec<([u16; MAX_PACKED], usize, bool)>> =
+            vec![Vec::new(); bucket_count];
         for (name, &isd) in names {
-            let b = format::reduce(format::hash(name.as_bytes()), bucket_count as u32) as usize;
-            buckets[b].push((name, isd));
+            let mut groups = [0u16; MAX_PACKED];
+            let n = format::pack(name.as_bytes(), &mut groups).unwrap_or(0);
+            let b = format::reduce(format::hash_groups(&groups[..n]), bucket_count as u32) as usize;
+            buckets[b].push((groups, n, isd));
         }
         for bucket in buckets {
-            for (name, isd) in bucket {
-                let mut buf = [0u8; MAX_PACKED * 2];
-                let n = format::pack(name.as_bytes(), &mut buf).unwrap_or(0);
-                blob.push(((n / 2) as u8) | if isd { 0x80 } else { 0 });
-                blob.extend_from_slice(&buf[..n]);
+            for (groups, n, isd) in bucket {
+                blob.push((n as u8) | if isd { 0x80 } else { 0 });
+                for g in &groups[..n] {
+                    blob.extend_from_slice(&g.to_le_bytes());
+                }
             }
             let end = u32::try_from(blob.len())
                 .map_err(|_| PreloadError::TooLarge("name blob over 4 GiB".into()))?;

@@ -190,15 +190,6 @@ impl Layout {
     }
 }
 
-/// FNV-1a over bytes; the same function at compile time and lookup time.
-pub(crate) fn hash(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h ^ (h >> 29)
-}
-
 /// Maps a hash into `0..n` without division.
 pub(crate) fn reduce(h: u64, n: u32) -> u32 {
     (((h >> 32) * u64::from(n)) >> 32) as u32
@@ -226,50 +217,89 @@ fn character(s: u16) -> Option<u8> {
     }
 }
 
-/// Packs a name (without TLD) into `out` as little-endian u16s; returns the
-/// number of bytes written, or `None` for a character outside the alphabet
-/// or a name too long for the format.
-pub(crate) fn pack(name: &[u8], out: &mut [u8; MAX_PACKED * 2]) -> Option<usize> {
+/// 39⁰, 39¹, 39², 39³.
+const POW39: [u16; 4] = [1, 39, 39 * 39, 39 * 39 * 39];
+
+/// Packs a name (without TLD) into groups of three symbols, aligned on the
+/// right and listed from the right: group 0 holds the last three characters,
+/// and the leftmost group is padded at its front. With this layout the
+/// groups of every label suffix are the first groups of the whole name,
+/// except that the suffix's last group keeps only its own characters
+/// (`group % 39^r`), so one pass serves every suffix.
+/// Returns the number of groups, or `None` for a character outside the
+/// alphabet or a name too long for the format.
+pub(crate) fn pack(name: &[u8], out: &mut [u16; MAX_PACKED]) -> Option<usize> {
     let n = name.len().div_ceil(3);
     if n > MAX_PACKED || name.is_empty() {
         return None;
     }
-    for (i, chunk) in name.chunks(3).enumerate() {
-        let mut v: u16 = 0;
-        for k in 0..3 {
-            let s = match chunk.get(k) {
-                Some(&c) => symbol(c)?,
-                None => 0,
-            };
-            v = v * 39 + s;
-        }
-        out[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
+    out[..n].fill(0);
+    for (d, &c) in name.iter().rev().enumerate() {
+        out[d / 3] += symbol(c)? * POW39[d % 3];
     }
-    Some(2 * n)
+    Some(n)
 }
 
-/// Unpacks symbols into characters; `None` if they are not a valid packing.
+/// Hashes packed groups; the same function at compile and lookup time.
+/// `prefix` is the state after all but the last group.
+pub(crate) fn hash_groups(groups: &[u16]) -> u64 {
+    match groups.split_last() {
+        Some((&last, init)) => finish(prefix_state(HASH_SEED, init), last),
+        None => finish(HASH_SEED, 0),
+    }
+}
+
+const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn prefix_state(mut h: u64, groups: &[u16]) -> u64 {
+    for &g in groups {
+        h = mix(h, g);
+    }
+    h
+}
+
+fn mix(h: u64, g: u16) -> u64 {
+    (h ^ u64::from(g)).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+fn finish(h: u64, last: u16) -> u64 {
+    let h = mix(h, last);
+    (h ^ (h >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Unpacks groups (in stored order) into characters; `None` if they are
+/// not a valid packing.
 fn unpack(packed: &[u8], out: &mut String) -> Option<()> {
     let n = packed.len() / 2;
+    let mut chars = Vec::with_capacity(n * 3);
     for i in 0..n {
         let v = u16::from_le_bytes([packed[2 * i], packed[2 * i + 1]]);
-        if v >= 39 * 39 * 39 {
+        if v >= POW39[3] {
             return None;
         }
-        let syms = [v / (39 * 39), (v / 39) % 39, v % 39];
         let last = i + 1 == n;
-        for (k, &s) in syms.iter().enumerate() {
+        for k in 0..3 {
+            let s = (v / POW39[k]) % 39;
             match character(s) {
-                Some(c) => out.push(c as char),
-                // Padding only at the end of the last group, and never first.
-                None if s == 0 && last && k > 0 && syms[k..].iter().all(|&x| x == 0) => {
-                    return Some(())
-                }
+                Some(c) => chars.push(c),
+                // Padding only at the front of the leftmost group.
+                None if s == 0 && last && k > 0 && v / POW39[k] == 0 => break,
                 None => return None,
             }
         }
     }
+    chars.reverse();
+    out.push_str(std::str::from_utf8(&chars).ok()?);
     Some(())
+}
+
+/// FNV-1a over bytes, for the TLD slots.
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = HASH_SEED;
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ (h >> 29)
 }
 
 /// A TLD record, read in place.
@@ -319,31 +349,49 @@ fn bucket_range(b: &[u8], l: &Layout, bucket: usize) -> Option<(usize, usize)> {
     (start <= end && end <= l.blob_len).then_some((l.blob + start, l.blob + end))
 }
 
-/// Probes one name (without TLD) in a TLD's buckets: `Some(isd)` if listed.
-fn probe(b: &[u8], l: &Layout, tld: &Tld<'_>, name: &[u8]) -> Option<bool> {
-    if tld.bucket_count == 0 {
+/// The query's name-without-TLD, packed once for all its label suffixes.
+struct Query {
+    /// Groups as stored (little-endian u16s, group 0 first).
+    bytes: [u8; MAX_PACKED * 2],
+    /// Hash state after groups `0..k`, for each `k`.
+    states: [u64; MAX_PACKED + 1],
+    groups: [u16; MAX_PACKED],
+}
+
+/// Probes the suffix of `len` characters: `Some(isd)` if listed.
+fn probe(b: &[u8], l: &Layout, tld: &Tld<'_>, q: &Query, len: usize) -> Option<bool> {
+    if tld.bucket_count == 0 || len == 0 {
         return None;
     }
-    let mut packed = [0u8; MAX_PACKED * 2];
-    let plen = pack(name, &mut packed)?;
-    let bucket = tld.first_bucket as usize + reduce(hash(name), tld.bucket_count) as usize;
+    let n = len.div_ceil(3);
+    if n > MAX_PACKED {
+        return None;
+    }
+    let last = q.groups[n - 1] % POW39[len - 3 * (n - 1)];
+    let h = finish(q.states[n - 1], last);
+    let bucket = tld.first_bucket as usize + reduce(h, tld.bucket_count) as usize;
     if bucket >= l.bucket_count {
         return None;
     }
     let (mut p, end) = bucket_range(b, l, bucket)?;
-    let want = (plen / 2) as u8;
+    let head = &q.bytes[..2 * (n - 1)];
+    let last = last.to_le_bytes();
     while p < end {
         let hdr = *b.get(p)?;
-        let n = usize::from(hdr & 0x7f) * 2;
-        if hdr & 0x7f == want && b.get(p + 1..p + 1 + n)? == &packed[..plen] {
-            return Some(hdr & 0x80 != 0);
+        let k = usize::from(hdr & 0x7f);
+        if k == n {
+            let stored = b.get(p + 1..p + 1 + 2 * k)?;
+            if &stored[..2 * (n - 1)] == head && stored[2 * (n - 1)..] == last {
+                return Some(hdr & 0x80 != 0);
+            }
         }
-        p += 1 + n;
+        p += 1 + 2 * k;
     }
     None
 }
 
-/// See [`super::PreloadList::lookup`].
+/// See [`super::PreloadList::lookup`]. One right-to-left pass packs and
+/// hashes the host; then each label suffix costs one bucket probe.
 pub(crate) fn lookup<'h>(b: &[u8], l: &Layout, host: &'h str) -> Option<PreloadMatch<'h>> {
     let hb = host.as_bytes();
     if hb.is_empty() || hb.len() > 253 {
@@ -354,18 +402,41 @@ pub(crate) fn lookup<'h>(b: &[u8], l: &Layout, host: &'h str) -> Option<PreloadM
         None => (0, hb),
     };
     let tld = find_tld(b, l, tld_name)?;
-    if rest_len > 0 {
+    if rest_len > 0 && tld.bucket_count > 0 {
         let rest = &hb[..rest_len];
+        let mut q = Query {
+            bytes: [0; MAX_PACKED * 2],
+            states: [HASH_SEED; MAX_PACKED + 1],
+            groups: [0; MAX_PACKED],
+        };
+        // Characters from the right; `valid` is how many are in the alphabet.
+        let mut valid = 0;
+        for (d, &c) in rest.iter().rev().enumerate() {
+            let Some(s) = symbol(c) else { break };
+            if d / 3 >= MAX_PACKED {
+                break;
+            }
+            q.groups[d / 3] += s * POW39[d % 3];
+            valid = d + 1;
+        }
+        let ngroups = valid.div_ceil(3);
+        for k in 0..ngroups {
+            q.bytes[2 * k..2 * k + 2].copy_from_slice(&q.groups[k].to_le_bytes());
+            q.states[k + 1] = mix(q.states[k], q.groups[k]);
+        }
         // Label starts, longest suffix first: the host itself (a congruent
         // match), then each superdomain, nearest first.
         let mut start = 0;
         loop {
-            if let Some(isd) = probe(b, l, &tld, &rest[start..]) {
-                if start == 0 || isd {
-                    return Some(PreloadMatch {
-                        name: &host[start..],
-                        include_subdomains: isd,
-                    });
+            let len = rest_len - start;
+            if len <= valid {
+                if let Some(isd) = probe(b, l, &tld, &q, len) {
+                    if start == 0 || isd {
+                        return Some(PreloadMatch {
+                            name: &host[start..],
+                            include_subdomains: isd,
+                        });
+                    }
                 }
             }
             match rest[start..].iter().position(|&c| c == b'.') {
@@ -518,8 +589,12 @@ pub(crate) fn verify(b: &[u8], h: &Header, l: &Layout) -> Result<(), PreloadErro
                         p - l.blob
                     ));
                 }
+                let groups: Vec<u16> = packed
+                    .chunks(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect();
                 let home = rec.first_bucket as usize
-                    + reduce(hash(name.as_bytes()), rec.bucket_count) as usize;
+                    + reduce(hash_groups(&groups), rec.bucket_count) as usize;
                 if home != bucket {
                     return corrupt(format!("entry {name} is in the wrong bucket"));
                 }
