@@ -25,6 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::bounds::{self, Bounds};
 use crate::clock::{Clock, SystemClock};
 use crate::header::{HeaderError, StsHeader};
 use crate::host::{self, CanonicalHost, Host, HostError};
@@ -230,6 +231,15 @@ pub struct StoreConfig {
     /// only dynamic entries count. `None` (the default) trusts it forever;
     /// Chromium stops after 70 days, Firefox after 18 weeks.
     pub preload_max_staleness: Option<Duration>,
+    /// The most dynamic entries the store holds (default 100,000). When it
+    /// is full, a new host evicts, among the least recently observed
+    /// entries, the one that expires soonest.
+    pub capacity: usize,
+    /// The most dynamic entries one site (registrable domain, eTLD+1) may
+    /// hold (default 64). A new host beyond it replaces the site's least
+    /// recently observed entry, never another site's: a tracker cannot
+    /// flush the store or encode an identifier in thousands of subdomains.
+    pub per_site_quota: usize,
 }
 
 impl Default for StoreConfig {
@@ -239,6 +249,8 @@ impl Default for StoreConfig {
             exempt_localhost: true,
             preload: PreloadSource::Builtin,
             preload_max_staleness: None,
+            capacity: 100_000,
+            per_site_quota: 64,
         }
     }
 }
@@ -250,6 +262,7 @@ pub struct HstsStore {
     /// Hosts removed (max-age=0, forget) and when: merging with a store file
     /// that another process wrote lets a newer removal win over an older entry.
     tombstones: HashMap<String, DateTime<Utc>>,
+    bounds: Bounds,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
 }
@@ -280,6 +293,7 @@ impl HstsStore {
         HstsStore {
             entries: HashMap::new(),
             tombstones: HashMap::new(),
+            bounds: Bounds::default(),
             config,
             clock: Arc::new(SystemClock),
         }
@@ -383,7 +397,7 @@ impl HstsStore {
         // MUST remove its cached HSTS Policy information if the HSTS Host is
         // known, or the UA MUST NOT note this HSTS Host if it is not yet known."
         if header.max_age == 0 {
-            return match self.entries.remove(host.as_str()) {
+            return match self.take(host.as_str()) {
                 Some(_) => {
                     self.tombstones.insert(host.as_str().to_owned(), now);
                     Outcome::Removed
@@ -410,7 +424,7 @@ impl HstsStore {
         // yet known." The new policy replaces the old one whole, so
         // includeSubDomains can be switched off again.
         self.tombstones.remove(&entry.host);
-        match self.entries.insert(entry.host.clone(), entry) {
+        match self.put(entry) {
             Some(old) if old.is_live_at(now) => Outcome::Updated,
             _ => Outcome::Noted,
         }
@@ -512,7 +526,7 @@ impl HstsStore {
         now: DateTime<Utc>,
     ) -> Result<Option<Entry>, HostError> {
         let h = CanonicalHost::new(host)?;
-        let old = self.entries.remove(h.as_str());
+        let old = self.take(h.as_str());
         if old.is_some() {
             self.tombstones.insert(h.into_string(), now);
         }
@@ -559,16 +573,52 @@ impl HstsStore {
         now: DateTime<Utc>,
         mut pred: impl FnMut(&Entry) -> bool,
     ) -> usize {
-        let before = self.entries.len();
-        let tombstones = &mut self.tombstones;
-        self.entries.retain(|host, e| {
-            let gone = pred(e);
-            if gone {
-                tombstones.insert(host.clone(), now);
+        let gone: Vec<String> = self
+            .entries
+            .values()
+            .filter(|e| pred(e))
+            .map(|e| e.host.clone())
+            .collect();
+        for host in &gone {
+            self.take(host);
+            self.tombstones.insert(host.clone(), now);
+        }
+        gone.len()
+    }
+
+    /// Inserts or replaces an entry, keeping the store within its quota and
+    /// capacity. Returns the entry it replaced.
+    fn put(&mut self, entry: Entry) -> Option<Entry> {
+        if let Some(old) = self.take(&entry.host) {
+            self.bounds.add(&entry);
+            self.entries.insert(entry.host.clone(), entry);
+            return Some(old);
+        }
+        let quota = self.config.per_site_quota.max(1);
+        let site = bounds::site_of(&entry.host);
+        while let (n, Some(oldest)) = self.bounds.site_load(&site) {
+            if n < quota {
+                break;
             }
-            !gone
-        });
-        before - self.entries.len()
+            let oldest = oldest.to_owned();
+            self.take(&oldest);
+        }
+        while self.entries.len() >= self.config.capacity.max(1) {
+            let Some(victim) = self.bounds.victim(&self.entries).map(str::to_owned) else {
+                break;
+            };
+            self.take(&victim);
+        }
+        self.bounds.add(&entry);
+        self.entries.insert(entry.host.clone(), entry);
+        None
+    }
+
+    /// Removes an entry and its index keys.
+    fn take(&mut self, host: &str) -> Option<Entry> {
+        let e = self.entries.remove(host)?;
+        self.bounds.remove(&e);
+        Some(e)
     }
 
     /// Hosts removed from this store and when, for merging with a store file.
@@ -628,9 +678,16 @@ impl HstsStore {
 
     /// Removes entries expired at `now`; returns how many went.
     pub fn purge_expired_at(&mut self, now: DateTime<Utc>) -> usize {
-        let before = self.entries.len();
-        self.entries.retain(|_, e| e.is_live_at(now));
-        before - self.entries.len()
+        let dead: Vec<String> = self
+            .entries
+            .values()
+            .filter(|e| !e.is_live_at(now))
+            .map(|e| e.host.clone())
+            .collect();
+        for host in &dead {
+            self.take(host);
+        }
+        dead.len()
     }
 
     /// Inserts an entry as it is, for loading a saved store. The host is
@@ -639,7 +696,7 @@ impl HstsStore {
     pub fn insert_entry(&mut self, mut entry: Entry) -> Result<Option<Entry>, HostError> {
         let h = CanonicalHost::new(&entry.host)?;
         entry.host = h.into_string();
-        Ok(self.entries.insert(entry.host.clone(), entry))
+        Ok(self.put(entry))
     }
 }
 

@@ -1,0 +1,77 @@
+//! The indexes that keep a store bounded: by observation time (for
+//! eviction when the store is full) and by site (for the per-site quota).
+//!
+//! Policy, written down in DESIGN.md ("Bounded and flush-resistant"):
+//! - a new host of a site that already holds `per_site_quota` entries
+//!   replaces that site's least recently observed entry, never another
+//!   site's;
+//! - a new host in a store holding `capacity` entries evicts, among the
+//!   [`EVICTION_WINDOW`] least recently observed entries, the one that
+//!   expires soonest.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::psl::SuffixList;
+use crate::store::Entry;
+
+/// How many of the least recently observed entries are weighed on eviction.
+pub const EVICTION_WINDOW: usize = 8;
+
+type Key = (DateTime<Utc>, Box<str>);
+
+/// Secondary indexes over a store's entries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Bounds {
+    by_observed: BTreeSet<Key>,
+    by_site: HashMap<Box<str>, BTreeSet<Key>>,
+}
+
+/// The site (eTLD+1) of a canonical host, or the host itself when it has none.
+pub(crate) fn site_of(host: &str) -> Box<str> {
+    SuffixList::builtin()
+        .site(host)
+        .map(String::into_boxed_str)
+        .unwrap_or_else(|| host.into())
+}
+
+impl Bounds {
+    pub fn add(&mut self, e: &Entry) {
+        let key: Key = (e.observed, e.host.as_str().into());
+        self.by_site
+            .entry(site_of(&e.host))
+            .or_default()
+            .insert(key.clone());
+        self.by_observed.insert(key);
+    }
+
+    pub fn remove(&mut self, e: &Entry) {
+        let key: Key = (e.observed, e.host.as_str().into());
+        self.by_observed.remove(&key);
+        let site = site_of(&e.host);
+        if let Some(set) = self.by_site.get_mut(&site) {
+            set.remove(&key);
+            if set.is_empty() {
+                self.by_site.remove(&site);
+            }
+        }
+    }
+
+    /// The number of entries of `site`, and its least recently observed host.
+    pub fn site_load(&self, site: &str) -> (usize, Option<&str>) {
+        match self.by_site.get(site) {
+            Some(set) => (set.len(), set.first().map(|(_, h)| &**h)),
+            None => (0, None),
+        }
+    }
+
+    /// The entry to evict when the store is full.
+    pub fn victim<'a>(&'a self, entries: &HashMap<String, Entry>) -> Option<&'a str> {
+        self.by_observed
+            .iter()
+            .take(EVICTION_WINDOW)
+            .min_by_key(|(observed, host)| (entries.get(&**host).map(|e| e.expires), *observed))
+            .map(|(_, h)| &**h)
+    }
+}
