@@ -49,20 +49,27 @@ fn sigkill_during_save_leaves_old_or_new_contents() {
         persist::export(&store_of("new", 20_000), Format::Json, t0()).unwrap(),
     )
     .unwrap();
-    let mut outcomes = [0usize; 2];
-    for round in 0..40u64 {
-        std::fs::write(&path, &old).unwrap();
-        let mut child = Command::new(HSTS)
-            .args(["--no-preload", "--now", "2026-11-01T00:00:00Z", "--store"])
-            .arg(&path)
+    let import = |path: &Path| {
+        let mut c = Command::new(HSTS);
+        c.args(["--no-preload", "--now", "2026-11-01T00:00:00Z", "--store"])
+            .arg(path)
             .args(["import", "--format", "json"])
             .arg(&addition)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        c
+    };
+    // How long one uninterrupted run takes, to spread the kills over it.
+    std::fs::write(&path, &old).unwrap();
+    let started = std::time::Instant::now();
+    assert!(import(&path).status().unwrap().success());
+    let full = started.elapsed().as_micros() as u64;
+    let mut outcomes = [0usize; 2];
+    for round in 0..40u64 {
+        std::fs::write(&path, &old).unwrap();
+        let mut child = import(&path).spawn().unwrap();
         // Kill at a different point each round, from before the load to after the rename.
-        std::thread::sleep(StdDuration::from_micros(round * 1500 % 60_000));
+        std::thread::sleep(StdDuration::from_micros(full * 6 / 5 * round / 40));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let loaded = persist::load(&path, config()).expect("the file always loads after a kill");
