@@ -25,7 +25,9 @@ type Key = (DateTime<Utc>, Box<str>);
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Bounds {
     by_observed: BTreeSet<Key>,
-    by_site: HashMap<Box<str>, BTreeSet<Key>>,
+    /// Per site, its hosts with their observation times. A site holds at
+    /// most its quota (64 by default), so a short vector beats a tree.
+    by_site: HashMap<Box<str>, Vec<(DateTime<Utc>, Box<str>)>>,
 }
 
 /// The site (eTLD+1) of a canonical host, or the host itself when it has none.
@@ -37,23 +39,26 @@ pub(crate) fn site_of(host: &str) -> Box<str> {
 }
 
 impl Bounds {
-    pub fn add(&mut self, e: &Entry) {
-        let key: Key = (e.observed, e.host.as_str().into());
+    /// Indexes an entry of `site`.
+    pub fn add(&mut self, e: &Entry, site: Box<str>) {
+        let host: Box<str> = e.host.as_str().into();
         self.by_site
-            .entry(site_of(&e.host))
+            .entry(site)
             .or_default()
-            .insert(key.clone());
-        self.by_observed.insert(key);
+            .push((e.observed, host.clone()));
+        self.by_observed.insert((e.observed, host));
     }
 
-    pub fn remove(&mut self, e: &Entry) {
-        let key: Key = (e.observed, e.host.as_str().into());
-        self.by_observed.remove(&key);
-        let site = site_of(&e.host);
-        if let Some(set) = self.by_site.get_mut(&site) {
-            set.remove(&key);
-            if set.is_empty() {
-                self.by_site.remove(&site);
+    /// Drops an entry of `site` from the indexes.
+    pub fn remove(&mut self, e: &Entry, site: &str) {
+        self.by_observed
+            .remove(&(e.observed, e.host.as_str().into()));
+        if let Some(hosts) = self.by_site.get_mut(site) {
+            if let Some(i) = hosts.iter().position(|(_, h)| **h == *e.host) {
+                hosts.swap_remove(i);
+            }
+            if hosts.is_empty() {
+                self.by_site.remove(site);
             }
         }
     }
@@ -61,7 +66,7 @@ impl Bounds {
     /// The number of entries of `site`, and its least recently observed host.
     pub fn site_load(&self, site: &str) -> (usize, Option<&str>) {
         match self.by_site.get(site) {
-            Some(set) => (set.len(), set.first().map(|(_, h)| &**h)),
+            Some(hosts) => (hosts.len(), hosts.iter().min().map(|(_, h)| &**h)),
             None => (0, None),
         }
     }

@@ -589,13 +589,14 @@ impl HstsStore {
     /// Inserts or replaces an entry, keeping the store within its quota and
     /// capacity. Returns the entry it replaced.
     fn put(&mut self, entry: Entry) -> Option<Entry> {
-        if let Some(old) = self.take(&entry.host) {
-            self.bounds.add(&entry);
+        let site = bounds::site_of(&entry.host);
+        if let Some(old) = self.entries.remove(&entry.host) {
+            self.bounds.remove(&old, &site);
+            self.bounds.add(&entry, site);
             self.entries.insert(entry.host.clone(), entry);
             return Some(old);
         }
         let quota = self.config.per_site_quota.max(1);
-        let site = bounds::site_of(&entry.host);
         while let (n, Some(oldest)) = self.bounds.site_load(&site) {
             if n < quota {
                 break;
@@ -609,7 +610,7 @@ impl HstsStore {
             };
             self.take(&victim);
         }
-        self.bounds.add(&entry);
+        self.bounds.add(&entry, site);
         self.entries.insert(entry.host.clone(), entry);
         None
     }
@@ -617,7 +618,7 @@ impl HstsStore {
     /// Removes an entry and its index keys.
     fn take(&mut self, host: &str) -> Option<Entry> {
         let e = self.entries.remove(host)?;
-        self.bounds.remove(&e);
+        self.bounds.remove(&e, &bounds::site_of(host));
         Some(e)
     }
 
