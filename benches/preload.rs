@@ -38,7 +38,7 @@ fn synthetic(n: usize, seed: u64) -> Vec<(String, bool)> {
     (0..n)
         .map(|i| {
             let name = format!("{}{i}.{}", rng.label(4), TLDS[i % TLDS.len()]);
-            (name, rng.next() % 10 != 0)
+            (name, !rng.next().is_multiple_of(10))
         })
         .collect()
 }

@@ -21,13 +21,16 @@ pub const EVICTION_WINDOW: usize = 8;
 
 type Key = (DateTime<Utc>, Box<str>);
 
+/// The hosts of one site with their observation times.
+type SiteHosts = Vec<(DateTime<Utc>, Box<str>)>;
+
 /// Secondary indexes over a store's entries.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Bounds {
     by_observed: BTreeSet<Key>,
     /// Per site, its hosts with their observation times. A site holds at
     /// most its quota (64 by default), so a short vector beats a tree.
-    by_site: HashMap<Box<str>, Vec<(DateTime<Utc>, Box<str>)>>,
+    by_site: HashMap<Box<str>, SiteHosts>,
 }
 
 /// The site (eTLD+1) of a canonical host, or the host itself when it has none.

@@ -69,7 +69,7 @@ fn parse_line(line: &str, now: DateTime<Utc>) -> Result<Entry, String> {
         return Err(format!("line longer than {MAX_LINE_LEN} bytes"));
     }
     let (name, rest) = line
-        .split_once(|c: char| c == ' ' || c == '\t')
+        .split_once([' ', '\t'])
         .ok_or("expected `host \"YYYYMMDD HH:MM:SS\"`")?;
     let stamp = rest
         .trim()

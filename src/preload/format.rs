@@ -278,12 +278,12 @@ fn unpack(packed: &[u8], out: &mut String) -> Option<()> {
             return None;
         }
         let last = i + 1 == n;
-        for k in 0..3 {
-            let s = (v / POW39[k]) % 39;
+        for (k, pow) in POW39[..3].iter().enumerate() {
+            let s = (v / pow) % 39;
             match character(s) {
                 Some(c) => chars.push(c),
                 // Padding only at the front of the leftmost group.
-                None if s == 0 && last && k > 0 && v / POW39[k] == 0 => break,
+                None if s == 0 && last && k > 0 && v / pow == 0 => break,
                 None => return None,
             }
         }

@@ -58,7 +58,7 @@ impl Input {
                         Piece::Backslash => out.push(b'\\'),
                         Piece::Digits(d) => out.extend_from_slice(d.to_string().as_bytes()),
                         Piece::LongDigits(n) => {
-                            out.extend(std::iter::repeat(b'9').take(usize::from(*n)))
+                            out.extend(std::iter::repeat_n(b'9', usize::from(*n)))
                         }
                         Piece::Byte(b) => out.push(*b),
                         Piece::Raw(r) => out.extend_from_slice(r),
