@@ -70,9 +70,11 @@ mod bounds;
 pub mod clock;
 pub mod header;
 pub mod host;
+pub mod http;
 pub mod persist;
 pub mod preload;
 pub mod psl;
+pub mod shared;
 pub mod store;
 pub mod upgrade;
 
