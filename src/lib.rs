@@ -66,6 +66,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
+pub mod adapters;
 mod bounds;
 pub mod clock;
 pub mod header;

@@ -1,0 +1,163 @@
+//! ureq 3 against a real loopback HTTPS + HTTP server.
+#![cfg(feature = "ureq")]
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use hsts::adapters::ureq::{send_following_redirects, HstsMiddleware};
+use hsts::shared::SharedHstsStore;
+use hsts::{HstsStore, Source};
+use support::TestServer;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+
+const HOST: &str = "hsts-e2e.test";
+const PRELOADED: &str = "hsts-e2e.dev";
+
+/// Resolves every name to 127.0.0.1, keeping the URL's port.
+#[derive(Debug)]
+struct Loopback;
+
+impl Resolver for Loopback {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        _: &ureq::config::Config,
+        _: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let port = uri
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
+        let mut v = self.empty();
+        v.push(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+        Ok(v)
+    }
+}
+
+fn agent(server: &TestServer, store: &SharedHstsStore) -> ureq::Agent {
+    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::from(vec![cert]))
+        .build();
+    let config = ureq::Agent::config_builder()
+        .tls_config(tls)
+        .middleware(HstsMiddleware::new(store.clone()))
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .build();
+    ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback)
+}
+
+fn get(agent: &ureq::Agent, store: &SharedHstsStore, url: &str) -> http::Response<ureq::Body> {
+    let req = http::Request::get(url).body(Vec::new()).unwrap();
+    send_following_redirects(agent, store, req, 10).unwrap()
+}
+
+#[test]
+fn notes_upgrades_follows_every_hop_and_forgets() {
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let agent = agent(&server, &store);
+    let p = server.port;
+
+    // Unknown host: plain http goes out as plain http.
+    get(&agent, &store, &format!("http://{HOST}:{p}/before"));
+    assert_eq!(server.plain_requests(), 1);
+    // A header over plain http is ignored.
+    get(&agent, &store, &format!("http://{HOST}:{p}/sts/600"));
+    assert!(store.lookup(HOST).unwrap().is_none());
+
+    // (a) The first https response notes the host.
+    get(&agent, &store, &format!("https://{HOST}:{p}/sts/600"));
+    assert_eq!(store.lookup(HOST).unwrap().unwrap().source, Source::Dynamic);
+
+    // (b) A later http:// request goes out as https.
+    let plain_before = server.plain_requests();
+    let r = get(&agent, &store, &format!("http://{HOST}:{p}/later"));
+    assert_eq!(r.status(), 200);
+    assert_eq!(server.plain_requests(), plain_before);
+    assert_eq!(server.log().last().unwrap(), "https /later");
+
+    // (c) http → https → http on the same host: every hop over https.
+    let r = get(
+        &agent,
+        &store,
+        &format!("http://{HOST}:{p}/to-https/to-http/final"),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(server.plain_requests(), plain_before);
+    let log = server.log();
+    assert_eq!(
+        &log[log.len() - 3..],
+        [
+            "https /to-https/to-http/final",
+            "https /to-http/final",
+            "https /final"
+        ]
+    );
+
+    // (d) max-age=0 switches the host off again.
+    get(&agent, &store, &format!("https://{HOST}:{p}/sts/0"));
+    assert!(store.lookup(HOST).unwrap().is_none());
+    get(&agent, &store, &format!("http://{HOST}:{p}/after"));
+    assert_eq!(server.plain_requests(), plain_before + 1);
+}
+
+#[test]
+fn preloaded_name_is_never_fetched_over_plain_http() {
+    let server = TestServer::start(&[PRELOADED]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let agent = agent(&server, &store);
+    let r = get(
+        &agent,
+        &store,
+        &format!("http://{PRELOADED}:{}/first", server.port),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(server.plain_requests(), 0);
+    assert_eq!(server.tls_requests(), 1);
+    assert_eq!(
+        store.lookup(PRELOADED).unwrap().unwrap().source,
+        Source::Preload
+    );
+}
+
+#[test]
+fn accept_invalid_certs_never_notes() {
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
+    let config = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::from(vec![cert]))
+                .build(),
+        )
+        .middleware(HstsMiddleware::new(store.clone()).accept_invalid_certs(true))
+        .max_redirects(0)
+        .build();
+    let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback);
+    get(
+        &agent,
+        &store,
+        &format!("https://{HOST}:{}/sts/600", server.port),
+    );
+    assert!(store.lookup(HOST).unwrap().is_none());
+}
+
+#[test]
+fn redirect_loops_are_capped() {
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let agent = agent(&server, &store);
+    let url = format!("http://{HOST}:{}/to-http/to-http/to-http/x", server.port);
+    let req = http::Request::get(url).body(Vec::new()).unwrap();
+    let err = send_following_redirects(&agent, &store, req, 2).unwrap_err();
+    assert!(err.to_string().contains("more than 2 redirects"), "{err}");
+}

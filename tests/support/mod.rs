@@ -1,0 +1,152 @@
+//! A loopback test server speaking both HTTPS and plain HTTP on one port.
+//!
+//! The first byte of each connection decides: 0x16 (a TLS handshake) is
+//! served over rustls with a self-signed certificate for the given names,
+//! anything else as plain HTTP. Separate counters record how many requests
+//! arrived each way, so a test can prove that nothing went out in plain
+//! text. Routes:
+//! - `/sts/N`: 200 with `Strict-Transport-Security: max-age=N`
+//! - `/to-http/REST`, `/to-https/REST`: 302 to `http(s)://HOST/REST` (same host and port)
+//! - anything else: 200 `ok`
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct TestServer {
+    pub port: u16,
+    pub cert_der: Vec<u8>,
+    plain: Arc<AtomicUsize>,
+    tls: Arc<AtomicUsize>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl TestServer {
+    pub fn start(names: &[&str]) -> TestServer {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let cert = rcgen::generate_simple_self_signed(
+            names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let cert_der = cert.cert.der().to_vec();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.cert.der().clone()], key)
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = TestServer {
+            port,
+            cert_der,
+            plain: Arc::default(),
+            tls: Arc::default(),
+            log: Arc::default(),
+        };
+        let (plain, tls, log) = (server.plain.clone(), server.tls.clone(), server.log.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (config, plain, tls, log) =
+                    (config.clone(), plain.clone(), tls.clone(), log.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(stream, config, &plain, &tls, &log);
+                });
+            }
+        });
+        server
+    }
+
+    /// Requests that arrived in plain text.
+    pub fn plain_requests(&self) -> usize {
+        self.plain.load(Ordering::SeqCst)
+    }
+
+    /// Requests that arrived over TLS.
+    pub fn tls_requests(&self) -> usize {
+        self.tls.load(Ordering::SeqCst)
+    }
+
+    /// "http /path" or "https /path" for each request, in order.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    plain: &AtomicUsize,
+    tls: &AtomicUsize,
+    log: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first)? == 0 {
+        return Ok(());
+    }
+    if first[0] == 0x16 {
+        let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+        let mut s = rustls::StreamOwned::new(conn, stream);
+        handle(&mut s, "https", tls, log)
+    } else {
+        let mut s = stream;
+        handle(&mut s, "http", plain, log)
+    }
+}
+
+fn handle<S: Read + Write>(
+    s: &mut S,
+    scheme: &str,
+    counter: &AtomicUsize,
+    log: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(&mut *s);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut host = String::new();
+    let mut content_length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("host:") {
+            host = v.trim().to_owned();
+        }
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            content_length = v.trim().parse().unwrap_or(0).min(1 << 20);
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    reader.read_exact(&mut body)?;
+    drop(reader);
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
+    counter.fetch_add(1, Ordering::SeqCst);
+    log.lock().unwrap().push(format!("{scheme} {path}"));
+    let (status, extra) = if let Some(age) = path.strip_prefix("/sts/") {
+        (
+            "200 OK",
+            format!("Strict-Transport-Security: max-age={age}\r\n"),
+        )
+    } else if let Some(rest) = path.strip_prefix("/to-http/") {
+        ("302 Found", format!("Location: http://{host}/{rest}\r\n"))
+    } else if let Some(rest) = path.strip_prefix("/to-https/") {
+        ("302 Found", format!("Location: https://{host}/{rest}\r\n"))
+    } else {
+        ("200 OK", String::new())
+    };
+    let response =
+        format!("HTTP/1.1 {status}\r\n{extra}Content-Length: 2\r\nConnection: close\r\n\r\nok");
+    s.write_all(response.as_bytes())?;
+    s.flush()
+}
