@@ -60,6 +60,16 @@
 //! assert_eq!(to_send.as_str(), "https://example.com/login?next=/#top");
 //! ```
 //!
+//! ## Using hsts with your HTTP client
+//!
+//! [`shared::SharedHstsStore`] is the thread-safe handle to give a client,
+//! [`http`] upgrades `http::Request`s and notes `http::Response`s, and the
+//! `adapters` module (features `reqwest`, `tower`, `ureq`) plugs the store
+//! into reqwest-middleware, tower stacks and ureq 3 so that every redirect
+//! hop passes through HSTS. Its documentation covers redirects, the caveat on
+//! clients that accept invalid certificates, and keeping the store in a file
+//! between runs.
+//!
 //! A wall clock is injected, never read deep inside: give the store a
 //! [`clock::FixedClock`] in tests, and the time-free methods (`note`,
 //! `lookup`, `upgrade`) use it.

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::host::HostError;
@@ -33,12 +34,24 @@ use crate::persist::{self, PersistError};
 use crate::store::{HstsStore, Match, Outcome, StoreConfig, Transport};
 use crate::upgrade::Upgrade;
 
-/// Where and when a shared store is saved.
-#[derive(Debug, Clone)]
+/// When a shared store with a file behind it saves on its own, besides
+/// [`SharedHstsStore::save`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SaveOptions {
+    /// Save after every this many changes (`Noted`, `Updated`, `Removed`).
+    /// `None` or `Some(0)`: never automatically. The save runs on the thread
+    /// that made the change, so in an async program prefer `None` and call
+    /// [`SharedHstsStore::save`] from a blocking task.
+    pub every_changes: Option<u64>,
+    /// Save when the last clone of the handle is dropped. An error there
+    /// cannot be reported; call [`SharedHstsStore::save`] to see it.
+    pub on_drop: bool,
+}
+
+#[derive(Debug)]
 struct Persistence {
     path: PathBuf,
-    save_every: Option<u64>,
-    save_on_drop: bool,
+    options: SaveOptions,
 }
 
 #[derive(Debug)]
@@ -53,7 +66,7 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Some(p) = &self.persistence {
-            if p.save_on_drop {
+            if p.options.on_drop {
                 let store = self.store.read().unwrap_or_else(|e| e.into_inner());
                 let _ = persist::save(&store, &p.path, store.now());
             }
@@ -61,48 +74,72 @@ impl Drop for Inner {
     }
 }
 
-/// A shared, thread-safe HSTS store. Clones share one store.
+/// A shared, thread-safe HSTS store: cheap to clone (one `Arc`), `Send`
+/// and `Sync`. Clones share one store.
+///
+/// Upgrades and lookups take a read lock and run side by side; noting takes
+/// the write lock for one map operation. A lock poisoned by a panic in
+/// another thread is recovered, never propagated: every change to the store
+/// is a single insert or remove, so a panic cannot leave it half-changed.
 #[derive(Debug, Clone)]
 pub struct SharedHstsStore {
     inner: Arc<Inner>,
 }
 
+impl From<HstsStore> for SharedHstsStore {
+    fn from(store: HstsStore) -> Self {
+        SharedHstsStore::new(store)
+    }
+}
+
 impl SharedHstsStore {
     /// Shares `store`, with no file behind it.
     pub fn new(store: HstsStore) -> Self {
+        SharedHstsStore::build(store, None)
+    }
+
+    /// Shares `store` and saves it to `path` on demand and as `options` say.
+    /// The file is not read now; each save merges with what it holds.
+    pub fn with_file(store: HstsStore, path: &Path, options: SaveOptions) -> Self {
+        SharedHstsStore::build(
+            store,
+            Some(Persistence {
+                path: path.to_owned(),
+                options,
+            }),
+        )
+    }
+
+    /// Loads the store file at `path` (a missing file is an empty store)
+    /// and keeps it as the place [`SharedHstsStore::save`] writes to. A file
+    /// that cannot be read is an error, and is left untouched.
+    ///
+    /// ```no_run
+    /// use hsts::shared::{SaveOptions, SharedHstsStore};
+    /// use hsts::StoreConfig;
+    ///
+    /// let options = SaveOptions { every_changes: Some(16), on_drop: true };
+    /// let store = SharedHstsStore::open("hsts.bin".as_ref(), StoreConfig::default(), options)?;
+    /// # Ok::<(), hsts::persist::PersistError>(())
+    /// ```
+    pub fn open(
+        path: &Path,
+        config: StoreConfig,
+        options: SaveOptions,
+    ) -> Result<Self, PersistError> {
+        let store = persist::load(path, config)?;
+        Ok(SharedHstsStore::with_file(store, path, options))
+    }
+
+    fn build(store: HstsStore, persistence: Option<Persistence>) -> Self {
         SharedHstsStore {
             inner: Arc::new(Inner {
                 store: RwLock::new(store),
-                persistence: None,
+                persistence,
                 changes: AtomicU64::new(0),
                 last_save_error: Mutex::new(None),
             }),
         }
-    }
-
-    /// Loads the store file at `path` (a missing file is an empty store)
-    /// and keeps it as the place [`SharedHstsStore::save`] writes to.
-    /// `save_every` saves after that many changes; `save_on_drop` saves when
-    /// the last clone goes. A file that cannot be read is an error.
-    pub fn open(
-        path: &Path,
-        config: StoreConfig,
-        save_every: Option<u64>,
-        save_on_drop: bool,
-    ) -> Result<Self, PersistError> {
-        let store = persist::load(path, config)?;
-        Ok(SharedHstsStore {
-            inner: Arc::new(Inner {
-                store: RwLock::new(store),
-                persistence: Some(Persistence {
-                    path: path.to_owned(),
-                    save_every: save_every.filter(|n| *n > 0),
-                    save_on_drop,
-                }),
-                changes: AtomicU64::new(0),
-                last_save_error: Mutex::new(None),
-            }),
-        })
     }
 
     /// Runs `f` with shared access to the store.
@@ -110,15 +147,13 @@ impl SharedHstsStore {
         f(&self.read_guard())
     }
 
-    /// Runs `f` with exclusive access to the store.
+    /// Runs `f` with exclusive access to the store. Changes made here do
+    /// not count towards [`SaveOptions::every_changes`].
     pub fn write<R>(&self, f: impl FnOnce(&mut HstsStore) -> R) -> R {
         f(&mut self.write_guard())
     }
 
     fn read_guard(&self) -> RwLockReadGuard<'_, HstsStore> {
-        // A panic in another thread while it held the lock cannot leave the
-        // store half-changed (every change is one map operation), so a
-        // poisoned lock is recovered rather than propagated.
         self.inner.store.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -126,37 +161,79 @@ impl SharedHstsStore {
         self.inner.store.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The URL to request instead of `url`, if its host is a known HSTS host.
+    /// The current time by the store's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.read_guard().now()
+    }
+
+    /// The URL to request instead of `url`, if its host is a known HSTS
+    /// host now; see [`HstsStore::upgrade_at`].
     pub fn upgrade(&self, url: &Url) -> Upgrade {
         self.read_guard().upgrade(url)
     }
 
-    /// The entry that makes `host` a known HSTS host, if any.
+    /// The URL to request instead of `url` at `now`.
+    pub fn upgrade_at(&self, url: &Url, now: DateTime<Utc>) -> Upgrade {
+        self.read_guard().upgrade_at(url, now)
+    }
+
+    /// The entry that makes `host` a known HSTS host now, if any.
     pub fn lookup(&self, host: &str) -> Result<Option<Match>, HostError> {
         self.read_guard().lookup(host)
     }
 
-    /// Notes the STS fields of a response from `url`; see [`HstsStore::note`].
-    /// Counts changes towards the automatic save.
+    /// The entry that makes `host` a known HSTS host at `now`, if any.
+    pub fn lookup_at(&self, host: &str, now: DateTime<Utc>) -> Result<Option<Match>, HostError> {
+        self.read_guard().lookup_at(host, now)
+    }
+
+    /// Notes the STS fields of a response from `url` now; see
+    /// [`HstsStore::note_at`]. A change may trigger an automatic save.
     pub fn note<I, S>(&self, url: &Url, fields: I, transport: Transport) -> Outcome
     where
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
         let outcome = self.write_guard().note(url, fields, transport);
-        if matches!(
-            outcome,
-            Outcome::Noted | Outcome::Updated | Outcome::Removed
-        ) {
-            self.changed();
-        }
+        self.count(&outcome);
         outcome
     }
 
-    fn changed(&self) {
+    /// Notes the STS fields of a response from `url` at `now`.
+    pub fn note_at<I, S>(
+        &self,
+        url: &Url,
+        fields: I,
+        transport: Transport,
+        now: DateTime<Utc>,
+    ) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let outcome = self.write_guard().note_at(url, fields, transport, now);
+        self.count(&outcome);
+        outcome
+    }
+
+    /// Counts a change and saves when it is the Nth. Runs after the write
+    /// lock is released.
+    fn count(&self, outcome: &Outcome) {
+        if !matches!(
+            outcome,
+            Outcome::Noted | Outcome::Updated | Outcome::Removed
+        ) {
+            return;
+        }
         let n = self.inner.changes.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(every) = self.inner.persistence.as_ref().and_then(|p| p.save_every) {
-            if n % every == 0 {
+        let every = self
+            .inner
+            .persistence
+            .as_ref()
+            .and_then(|p| p.options.every_changes)
+            .filter(|e| *e > 0);
+        if let Some(every) = every {
+            if n.is_multiple_of(every) {
                 let result = self.save().err().map(|e| e.to_string());
                 *self
                     .inner
@@ -167,14 +244,20 @@ impl SharedHstsStore {
         }
     }
 
-    /// Saves the store to its file now (merging with what other processes
-    /// wrote). Without a file this does nothing.
+    /// Saves the store to its file now, merging with what other processes
+    /// wrote (see [`persist::save`]). Without a file this does nothing.
+    /// Lookups go on meanwhile; noting waits until the file is written.
     pub fn save(&self) -> Result<(), PersistError> {
         let Some(p) = &self.inner.persistence else {
             return Ok(());
         };
         let store = self.read_guard();
         persist::save(&store, &p.path, store.now())
+    }
+
+    /// The file behind this store, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.persistence.as_ref().map(|p| p.path.as_path())
     }
 
     /// The error of the last automatic save, if it failed.
@@ -186,7 +269,7 @@ impl SharedHstsStore {
             .clone()
     }
 
-    /// How many changes were noted through this handle.
+    /// How many changes were noted through this handle and its clones.
     pub fn changes(&self) -> u64 {
         self.inner.changes.load(Ordering::Relaxed)
     }
@@ -208,7 +291,7 @@ mod tests {
     fn saves_every_n_changes_and_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.bin");
-        let shared = SharedHstsStore::open(&path, config(), Some(2), true).unwrap();
+        let shared = SharedHstsStore::open(&path, config(), SaveOptions { every_changes: Some(2), on_drop: true }).unwrap();
         let url = |h: &str| Url::parse(&format!("https://{h}/")).unwrap();
         shared.note(&url("a.example"), ["max-age=600"], Transport::Secure);
         assert!(!path.exists());
@@ -227,7 +310,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.bin");
         std::fs::write(&path, b"junk").unwrap();
-        assert!(SharedHstsStore::open(&path, config(), None, true).is_err());
+        assert!(SharedHstsStore::open(&path, config(), SaveOptions { every_changes: None, on_drop: true }).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"junk");
     }
 
@@ -235,5 +318,70 @@ mod tests {
     fn is_send_sync_and_clone() {
         fn check<T: Send + Sync + Clone>() {}
         check::<SharedHstsStore>();
+    }
+
+    #[test]
+    fn a_poisoned_lock_does_not_panic_the_caller() {
+        let shared = SharedHstsStore::new(HstsStore::with_config(config()));
+        let url = Url::parse("https://a.example/").unwrap();
+        let s2 = shared.clone();
+        let panicked = std::thread::spawn(move || {
+            s2.write(|_| panic!("poison the lock"));
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(shared.inner.store.is_poisoned());
+        assert_eq!(
+            shared.note(&url, ["max-age=600"], Transport::Secure),
+            Outcome::Noted
+        );
+        let plain = Url::parse("http://a.example/").unwrap();
+        assert_eq!(
+            shared.upgrade(&plain).url(&plain).as_str(),
+            "https://a.example/"
+        );
+    }
+
+    #[test]
+    fn many_threads_note_and_upgrade_at_once() {
+        let shared = SharedHstsStore::new(HstsStore::with_config(config()));
+        let now = shared.now();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let shared = shared.clone();
+                scope.spawn(move || {
+                    for i in 0..50 {
+                        let url = Url::parse(&format!("https://h{t}-{i}.example/")).unwrap();
+                        shared.note_at(&url, ["max-age=600"], Transport::Secure, now);
+                        let plain = Url::parse(&format!("http://h{t}-{i}.example/")).unwrap();
+                        assert!(matches!(
+                            shared.upgrade_at(&plain, now),
+                            Upgrade::Upgraded(_)
+                        ));
+                    }
+                });
+            }
+        });
+        assert_eq!(shared.read(HstsStore::len), 200);
+        assert_eq!(shared.changes(), 200);
+    }
+
+    #[test]
+    fn with_file_saves_on_demand_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.bin");
+        let shared = SharedHstsStore::with_file(
+            HstsStore::with_config(config()),
+            &path,
+            SaveOptions::default(),
+        );
+        assert_eq!(shared.path(), Some(path.as_path()));
+        let url = Url::parse("https://a.example/").unwrap();
+        shared.note(&url, ["max-age=600"], Transport::Secure);
+        drop(shared.clone());
+        assert!(!path.exists());
+        shared.save().unwrap();
+        assert_eq!(persist::load(&path, config()).unwrap().len(), 1);
+        assert_eq!(shared.last_save_error(), None);
     }
 }
