@@ -5,7 +5,6 @@
 mod support;
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -17,34 +16,9 @@ use http_body_util::{BodyExt, Full};
 use support::TestServer;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_http::follow_redirect::FollowRedirectLayer;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 const HOST: &str = "hsts-e2e.test";
 const PRELOADED: &str = "hsts-e2e.dev";
-
-#[derive(Debug)]
-struct Loopback;
-
-impl Resolver for Loopback {
-    fn resolve(
-        &self,
-        uri: &http::Uri,
-        _: &ureq::config::Config,
-        _: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let port = uri
-            .port_u16()
-            .unwrap_or(if uri.scheme_str() == Some("https") {
-                443
-            } else {
-                80
-            });
-        let mut v = self.empty();
-        v.push(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-        Ok(v)
-    }
-}
 
 /// A plain HTTP client as a tower service: one request, no redirects.
 #[derive(Clone)]
@@ -79,21 +53,9 @@ impl Service<http::Request<Full<Bytes>>> for Client {
 }
 
 fn client(server: &TestServer) -> Client {
-    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
-    let config = ureq::Agent::config_builder()
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::from(vec![cert]))
-                .build(),
-        )
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .http_status_as_error(false)
-        .build();
-    Client(ureq::Agent::with_parts(
-        config,
-        DefaultConnector::new(),
-        Loopback,
+    Client(support::ureq_agent(
+        server,
+        None::<hsts::adapters::ureq::HstsMiddleware>,
     ))
 }
 

@@ -150,3 +150,58 @@ fn handle<S: Read + Write>(
     s.write_all(response.as_bytes())?;
     s.flush()
 }
+
+/// A ureq resolver that sends every name to 127.0.0.1, keeping the URL's port.
+#[cfg(feature = "ureq")]
+#[derive(Debug)]
+pub struct Loopback;
+
+#[cfg(feature = "ureq")]
+impl ureq::unversioned::resolver::Resolver for Loopback {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        _: &ureq::config::Config,
+        _: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let port = uri
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
+        let mut v = self.empty();
+        v.push(std::net::SocketAddr::from((
+            std::net::Ipv4Addr::LOCALHOST,
+            port,
+        )));
+        Ok(v)
+    }
+}
+
+/// A ureq agent that trusts the server's certificate, resolves to loopback
+/// and follows no redirects itself.
+#[cfg(feature = "ureq")]
+pub fn ureq_agent(
+    server: &TestServer,
+    middleware: Option<impl ureq::middleware::Middleware>,
+) -> ureq::Agent {
+    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::from(vec![cert]))
+        .build();
+    let mut config = ureq::Agent::config_builder()
+        .tls_config(tls)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false);
+    if let Some(m) = middleware {
+        config = config.middleware(m);
+    }
+    ureq::Agent::with_parts(
+        config.build(),
+        ureq::unversioned::transport::DefaultConnector::new(),
+        Loopback,
+    )
+}
