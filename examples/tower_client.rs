@@ -5,7 +5,7 @@
 //! example runs without a network.
 
 use std::convert::Infallible;
-use std::future::{ready, Ready};
+use std::future::{ready, Future, Ready};
 use std::task::{Context, Poll};
 
 use hsts::adapters::tower::HstsLayer;
@@ -46,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let request = http::Request::get(url).body(())?;
         // The layer's future is ready at once for this inner service.
-        let mut fut = service.call(request);
+        let mut fut = std::pin::pin!(service.call(request));
         let waker = std::task::Waker::noop();
         if let Poll::Ready(Ok(response)) = fut.as_mut().poll(&mut Context::from_waker(waker)) {
             println!("{url} -> {}", response.body());

@@ -291,7 +291,15 @@ mod tests {
     fn saves_every_n_changes_and_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.bin");
-        let shared = SharedHstsStore::open(&path, config(), SaveOptions { every_changes: Some(2), on_drop: true }).unwrap();
+        let shared = SharedHstsStore::open(
+            &path,
+            config(),
+            SaveOptions {
+                every_changes: Some(2),
+                on_drop: true,
+            },
+        )
+        .unwrap();
         let url = |h: &str| Url::parse(&format!("https://{h}/")).unwrap();
         shared.note(&url("a.example"), ["max-age=600"], Transport::Secure);
         assert!(!path.exists());
@@ -310,7 +318,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.bin");
         std::fs::write(&path, b"junk").unwrap();
-        assert!(SharedHstsStore::open(&path, config(), SaveOptions { every_changes: None, on_drop: true }).is_err());
+        assert!(SharedHstsStore::open(
+            &path,
+            config(),
+            SaveOptions {
+                every_changes: None,
+                on_drop: true
+            }
+        )
+        .is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"junk");
     }
 

@@ -50,6 +50,7 @@ fn agent(server: &TestServer, store: &SharedHstsStore) -> ureq::Agent {
         .max_redirects(0)
         .max_redirects_will_error(false)
         .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
         .build();
     ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback)
 }
@@ -160,4 +161,102 @@ fn redirect_loops_are_capped() {
     let req = http::Request::get(url).body(Vec::new()).unwrap();
     let err = send_following_redirects(&agent, &store, req, 2).unwrap_err();
     assert!(err.to_string().contains("more than 2 redirects"), "{err}");
+}
+
+/// POSTs `payload` with credentials to a `code` redirect that leads to
+/// `/echo`; returns what `/echo` saw.
+fn echo(agent: &ureq::Agent, store: &SharedHstsStore, port: u16, code: u16) -> String {
+    let url = format!("http://{HOST}:{port}/redirect/{code}/echo");
+    let req = http::Request::post(url)
+        .header("authorization", "Bearer t")
+        .body(b"payload".to_vec())
+        .unwrap();
+    let mut r = send_following_redirects(agent, store, req, 10).unwrap();
+    r.body_mut().read_to_string().unwrap()
+}
+
+#[test]
+fn redirects_keep_or_drop_method_and_body_by_status() {
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let agent = agent(&server, &store);
+    get(
+        &agent,
+        &store,
+        &format!("https://{HOST}:{}/sts/600", server.port),
+    );
+    assert_eq!(echo(&agent, &store, server.port, 307), "POST auth payload");
+    assert_eq!(echo(&agent, &store, server.port, 308), "POST auth payload");
+    assert_eq!(echo(&agent, &store, server.port, 301), "GET auth ");
+    assert_eq!(echo(&agent, &store, server.port, 302), "GET auth ");
+    assert_eq!(echo(&agent, &store, server.port, 303), "GET auth ");
+    assert_eq!(server.plain_requests(), 0);
+}
+
+#[test]
+fn the_helper_refuses_an_agent_without_the_middleware() {
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
+    let config = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::from(vec![cert]))
+                .build(),
+        )
+        .max_redirects(0)
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .build();
+    let bare = ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback);
+    let req = http::Request::get(format!("https://{HOST}:{}/sts/600", server.port))
+        .body(Vec::new())
+        .unwrap();
+    let err = send_following_redirects(&bare, &store, req, 10).unwrap_err();
+    assert!(
+        matches!(err, hsts::adapters::ureq::UreqError::MissingMiddleware),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_agent_that_skips_certificate_checks_never_notes() {
+    // No root is trusted and verification is off: the self-signed
+    // certificate is invalid, yet the request goes through.
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let config = ureq::Agent::config_builder()
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .disable_verification(true)
+                .build(),
+        )
+        .middleware(HstsMiddleware::new(store.clone()).accept_invalid_certs(true))
+        .max_redirects(0)
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .build();
+    let lax = ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback);
+    let r = get(
+        &lax,
+        &store,
+        &format!("https://{HOST}:{}/sts/600", server.port),
+    );
+    assert_eq!(r.status(), 200);
+    assert!(store.lookup(HOST).unwrap().is_none());
+}
+
+#[test]
+fn credentials_stay_with_their_origin() {
+    let server = TestServer::start(&[HOST, PRELOADED]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let agent = agent(&server, &store);
+    let via = |target: &str| {
+        let req = http::Request::get(format!("https://{HOST}:{}/{target}", server.port))
+            .header("authorization", "Bearer t")
+            .body(Vec::new())
+            .unwrap();
+        let mut r = send_following_redirects(&agent, &store, req, 10).unwrap();
+        r.body_mut().read_to_string().unwrap()
+    };
+    assert_eq!(via("redirect/302/echo"), "GET auth ");
+    assert_eq!(via(&format!("to-host/{PRELOADED}/echo")), "GET no-auth ");
 }

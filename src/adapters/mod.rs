@@ -1,4 +1,4 @@
-//! Using hsts with your HTTP client.
+//! # Using hsts with your HTTP client
 //!
 //! Each adapter sits behind its own Cargo feature, off by default:
 //!
@@ -26,28 +26,44 @@
 //!   `FollowRedirect` (that is, `FollowRedirect<HstsService<Client>>`), so the
 //!   redirect loop calls it for every hop.
 //! - **ureq**: ureq runs middleware once per call, outside its redirect loop.
-//!   Configure the agent with `max_redirects(0)` and call
+//!   Configure the agent with [`ureq::HstsMiddleware`], `max_redirects(0)`
+//!   and `max_redirects_will_error(false)`, and send through
 //!   [`ureq::send_following_redirects`], which follows the hops one call at a
-//!   time.
+//!   time (and refuses an agent without the middleware).
+//!
+//! A redirect that changes origin drops `Authorization`, `Cookie` and
+//! `Proxy-Authorization` (reqwest middleware and ureq helper); the hop cap
+//! is [`DEFAULT_MAX_HOPS`] unless set, and going beyond it is
+//! [`RedirectError::TooManyRedirects`].
 //!
 //! ## Invalid certificates
 //!
 //! RFC 6797 §8.1: a header received over a connection with certificate
 //! errors must be ignored. An adapter cannot see whether the client was
-//! built to accept invalid certificates, so tell it: each adapter has
-//! `accept_invalid_certs(true)`, after which it never notes a header.
+//! built to accept invalid certificates (reqwest's
+//! `tls_danger_accept_invalid_certs`, ureq's `disable_verification`, a
+//! permissive rustls verifier under hyper), so tell it: each adapter has
+//! `accept_invalid_certs(true)`, after which every response is noted as
+//! [`Transport::CertificateErrors`](crate::Transport::CertificateErrors),
+//! that is, ignored. Upgrading still happens. Forgetting the setting lets
+//! anyone who can present a certificate pin your client to https for a
+//! host, or switch HSTS off for it with `max-age=0`.
 //!
 //! ## Keeping the store between runs
 //!
-//! Open the shared store from a file; it is saved on demand, every N
-//! changes, and when the last handle is dropped (merging with what other
-//! processes wrote meanwhile):
+//! Open the shared store from a file ([`crate::persist`] format); it is
+//! saved on demand, every N changes, and when the last handle is dropped,
+//! each time merging with what other processes wrote meanwhile. A file that
+//! cannot be read is an error and is never overwritten. Automatic saves run
+//! on the thread that made the Nth change: in an async program prefer
+//! `every_changes: None` and call `save` from a blocking task now and then.
 //!
 //! ```no_run
-//! use hsts::shared::SharedHstsStore;
+//! use hsts::shared::{SaveOptions, SharedHstsStore};
 //! use hsts::StoreConfig;
 //!
-//! let store = SharedHstsStore::open("hsts.bin".as_ref(), StoreConfig::default(), Some(16), true)?;
+//! let options = SaveOptions { every_changes: Some(16), on_drop: true };
+//! let store = SharedHstsStore::open("hsts.bin".as_ref(), StoreConfig::default(), options)?;
 //! // ... hand clones of `store` to the adapters ...
 //! store.save()?;
 //! # Ok::<(), hsts::persist::PersistError>(())
@@ -62,6 +78,25 @@ pub mod ureq;
 
 use http::{Method, StatusCode};
 use url::Url;
+
+/// Headers that describe the request body, dropped when a redirect turns
+/// the request into one without a body.
+#[cfg(any(feature = "reqwest", feature = "ureq"))]
+pub(crate) const BODY_HEADERS: [http::HeaderName; 4] = [
+    http::header::CONTENT_LENGTH,
+    http::header::CONTENT_TYPE,
+    http::header::CONTENT_ENCODING,
+    http::header::TRANSFER_ENCODING,
+];
+
+/// Headers that carry credentials, dropped when a redirect leaves the
+/// origin they were sent to.
+#[cfg(any(feature = "reqwest", feature = "ureq"))]
+pub(crate) const CREDENTIAL_HEADERS: [http::HeaderName; 3] = [
+    http::header::AUTHORIZATION,
+    http::header::COOKIE,
+    http::header::PROXY_AUTHORIZATION,
+];
 
 /// The default cap on redirect hops.
 pub const DEFAULT_MAX_HOPS: u32 = 10;

@@ -86,24 +86,30 @@ impl Middleware for HstsMiddleware {
         };
         let mut hops = 0;
         loop {
+            // RFC 6797 §8.3: rewrite before anything leaves, on every hop.
             self.upgrade(&mut request);
             let url = request.url().clone();
             let method = request.method().clone();
+            let headers = request.headers().clone();
+            let (timeout, version) = (request.timeout().copied(), request.version());
             // A copy for a 307/308 hop; `None` when the body is a stream.
             let replay = request.try_clone();
             let response = next.clone().run(request, extensions).await?;
+            // §8.1: only a response received over https is noted.
             if url.scheme() == "https" {
                 note_headers(&self.store, &url, response.headers(), transport);
             }
             if self.max_hops == 0 {
                 return Ok(response);
             }
-            let location = response
-                .headers()
-                .get(http::header::LOCATION)
-                .map(|v| v.as_bytes().to_vec());
-            let hop = next_hop(response.status(), &method, &url, location.as_deref())
-                .map_err(reqwest_middleware::Error::middleware)?;
+            let location = response.headers().get(http::header::LOCATION);
+            let hop = next_hop(
+                response.status(),
+                &method,
+                &url,
+                location.map(|v| v.as_bytes()),
+            )
+            .map_err(reqwest_middleware::Error::middleware)?;
             let Some(hop) = hop else {
                 return Ok(response);
             };
@@ -113,27 +119,42 @@ impl Middleware for HstsMiddleware {
                     RedirectError::TooManyRedirects(self.max_hops),
                 ));
             }
-            request = if hop.keep_body {
-                let mut r = replay.ok_or_else(|| {
-                    reqwest_middleware::Error::middleware(RedirectError::BodyNotReplayable(
-                        response.status().as_u16(),
+            let status = response.status().as_u16();
+            request = match replay {
+                Some(mut r) => {
+                    *r.method_mut() = hop.method;
+                    *r.url_mut() = hop.url;
+                    if !hop.keep_body {
+                        *r.body_mut() = None;
+                    }
+                    r
+                }
+                // A streamed body can be neither resent nor cloned.
+                None if hop.keep_body => {
+                    return Err(reqwest_middleware::Error::middleware(
+                        RedirectError::BodyNotReplayable(status),
                     ))
-                })?;
-                *r.method_mut() = hop.method;
-                *r.url_mut() = hop.url;
-                r
-            } else {
-                let mut r = Request::new(hop.method, hop.url);
-                let headers = replay.map(|r| r.headers().clone()).unwrap_or_default();
-                *r.headers_mut() = headers;
-                r.headers_mut().remove(http::header::CONTENT_LENGTH);
-                r.headers_mut().remove(http::header::CONTENT_TYPE);
-                r
+                }
+                None => {
+                    let mut r = Request::new(hop.method, hop.url);
+                    *r.headers_mut() = headers;
+                    *r.timeout_mut() = timeout;
+                    *r.version_mut() = version;
+                    r
+                }
             };
-            // Credentials are not carried to another origin.
+            if !hop.keep_body {
+                for h in super::BODY_HEADERS {
+                    request.headers_mut().remove(h);
+                }
+            }
+            // Credentials go only to the origin they were meant for: compare
+            // with the URL the next hop will really use.
+            self.upgrade(&mut request);
             if request.url().origin() != url.origin() {
-                request.headers_mut().remove(http::header::AUTHORIZATION);
-                request.headers_mut().remove(http::header::COOKIE);
+                for h in super::CREDENTIAL_HEADERS {
+                    request.headers_mut().remove(h);
+                }
             }
         }
     }

@@ -15,6 +15,37 @@
 //! let service = HstsLayer::new(store).layer(Client);
 //! # let _ = service;
 //! ```
+//!
+//! Over hyper-util's client, with redirects followed by tower-http:
+//!
+//! ```no_run
+//! use hsts::adapters::tower::HstsLayer;
+//! use hsts::shared::SharedHstsStore;
+//! use hsts::HstsStore;
+//! use http_body_util::Full;
+//! use hyper_util::client::legacy::Client;
+//! use hyper_util::rt::TokioExecutor;
+//! use tower::ServiceBuilder;
+//! use tower_http::follow_redirect::FollowRedirectLayer;
+//!
+//! let store = SharedHstsStore::new(HstsStore::new());
+//! let https = hyper_rustls::HttpsConnectorBuilder::new()
+//!     .with_tls_config(
+//!         rustls::ClientConfig::builder()
+//!             .with_root_certificates(rustls::RootCertStore::empty()) // your roots
+//!             .with_no_client_auth(),
+//!     )
+//!     .https_or_http()
+//!     .enable_http1()
+//!     .build();
+//! let client: Client<_, Full<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+//! // FollowRedirect outside, HSTS inside: every hop is upgraded and noted.
+//! let service = ServiceBuilder::new()
+//!     .layer(FollowRedirectLayer::new())
+//!     .layer(HstsLayer::new(store))
+//!     .service(client);
+//! # let _ = service;
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;
@@ -22,6 +53,7 @@ use std::task::{Context, Poll};
 
 use tower_layer::Layer;
 use tower_service::Service;
+use url::Url;
 
 use crate::http::{note_response, upgrade_request, uri_to_url};
 use crate::shared::SharedHstsStore;
@@ -74,32 +106,57 @@ pub struct HstsService<S> {
 impl<S, B, RB> Service<http::Request<B>> for HstsService<S>
 where
     S: Service<http::Request<B>, Response = http::Response<RB>>,
-    S::Future: Send + 'static,
 {
     type Response = http::Response<RB>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = HstsFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // RFC 6797 §8.3: rewrite before the request leaves.
         upgrade_request(&self.store, &mut request);
-        let url = uri_to_url(request.uri()).filter(|u| u.scheme() == "https");
-        let store = self.store.clone();
-        let transport = if self.accept_invalid_certs {
-            Transport::CertificateErrors
-        } else {
-            Transport::Secure
-        };
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = future.await?;
-            if let Some(url) = url {
-                note_response(&store, &url, &response, transport);
-            }
-            Ok(response)
-        })
+        // §8.1: only a response received over https is noted.
+        let note = uri_to_url(request.uri())
+            .filter(|u| u.scheme() == "https")
+            .map(|url| (url, self.store.clone()));
+        HstsFuture {
+            inner: self.inner.call(request),
+            note,
+            transport: if self.accept_invalid_certs {
+                Transport::CertificateErrors
+            } else {
+                Transport::Secure
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`HstsService`]: the inner future, then the
+    /// STS header of the response is noted.
+    pub struct HstsFuture<F> {
+        #[pin]
+        inner: F,
+        note: Option<(Url, SharedHstsStore)>,
+        transport: Transport,
+    }
+}
+
+impl<F, RB, E> Future for HstsFuture<F>
+where
+    F: Future<Output = Result<http::Response<RB>, E>>,
+{
+    type Output = Result<http::Response<RB>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = std::task::ready!(this.inner.poll(cx))?;
+        if let Some((url, store)) = this.note.take() {
+            note_response(&store, &url, &response, *this.transport);
+        }
+        Poll::Ready(Ok(response))
     }
 }

@@ -57,9 +57,11 @@ impl Middleware for HstsMiddleware {
         mut request: http::Request<SendBody>,
         next: MiddlewareNext,
     ) -> Result<http::Response<Body>, ureq::Error> {
+        // RFC 6797 §8.3: rewrite before the request leaves.
         upgrade_request(&self.store, &mut request);
         let url = uri_to_url(request.uri());
-        let response = next.handle(request)?;
+        let mut response = next.handle(request)?;
+        // §8.1: only a response received over https is noted.
         if let Some(url) = url.filter(|u| u.scheme() == "https") {
             let transport = if self.accept_invalid_certs {
                 Transport::CertificateErrors
@@ -68,9 +70,15 @@ impl Middleware for HstsMiddleware {
             };
             note_response(&self.store, &url, &response, transport);
         }
+        response.extensions_mut().insert(PassedHsts);
         Ok(response)
     }
 }
+
+/// Put on every response by [`HstsMiddleware`], so that
+/// [`send_following_redirects`] can tell that responses are being noted.
+#[derive(Debug, Clone, Copy)]
+struct PassedHsts;
 
 /// Why [`send_following_redirects`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -82,50 +90,74 @@ pub enum UreqError {
     /// The redirect chain could not be followed.
     #[error(transparent)]
     Redirect(#[from] RedirectError),
+    /// The agent has no [`HstsMiddleware`], so responses would not be noted.
+    #[error(
+        "the ureq agent has no hsts::adapters::ureq::HstsMiddleware: responses would not be noted"
+    )]
+    MissingMiddleware,
     /// The request's URI is not absolute.
     #[error("the request URI is not absolute: {0}")]
     RelativeUri(String),
 }
 
-/// Sends `request` with `agent` (configured with `max_redirects(0)` and
-/// `max_redirects_will_error(false)`), following redirects one call at a
-/// time so that each hop is upgraded before it leaves and noted when it
-/// returns. At most `max_hops` redirects are followed.
+/// Sends `request` with `agent`, following redirects one call at a time so
+/// that each hop is upgraded before it leaves and noted when it returns.
+///
+/// The agent must carry [`HstsMiddleware`] over the same `store` (it notes
+/// the responses; without it the call fails with
+/// [`UreqError::MissingMiddleware`]) and be configured with
+/// `max_redirects(0)` and `max_redirects_will_error(false)`, so that it
+/// returns each redirect instead of following it unseen. At most `max_hops`
+/// redirects are followed (Fetch rules, see [`super::next_hop`]); beyond,
+/// [`RedirectError::TooManyRedirects`]. `Authorization`, `Cookie` and
+/// `Proxy-Authorization` are dropped when a hop leaves the origin.
 pub fn send_following_redirects(
     agent: &ureq::Agent,
     store: &SharedHstsStore,
     request: http::Request<Vec<u8>>,
     max_hops: u32,
 ) -> Result<http::Response<Body>, UreqError> {
-    let (mut parts, body) = request.into_parts();
-    let mut body = Some(body);
-    for _ in 0..=max_hops {
-        let mut req = http::Request::from_parts(parts.clone(), body.clone().unwrap_or_default());
+    let (mut parts, mut body) = request.into_parts();
+    let mut hops = 0;
+    loop {
+        let mut req = http::Request::from_parts(parts.clone(), body.clone());
+        // The middleware upgrades too; doing it here tells us the URL the
+        // request really goes to, against which Location is resolved.
         upgrade_request(store, &mut req);
         let current =
             uri_to_url(req.uri()).ok_or_else(|| UreqError::RelativeUri(req.uri().to_string()))?;
         let response = agent.run(req)?;
-        let location = response
-            .headers()
-            .get(http::header::LOCATION)
-            .map(|v| v.as_bytes().to_vec());
+        if response.extensions().get::<PassedHsts>().is_none() {
+            return Err(UreqError::MissingMiddleware);
+        }
+        let location = response.headers().get(http::header::LOCATION);
         let Some(hop) = next_hop(
             response.status(),
             &parts.method,
             &current,
-            location.as_deref(),
+            location.map(|v| v.as_bytes()),
         )?
         else {
             return Ok(response);
         };
+        hops += 1;
+        if hops > max_hops {
+            return Err(RedirectError::TooManyRedirects(max_hops).into());
+        }
         if !hop.keep_body {
-            body = None;
-            parts.headers.remove(http::header::CONTENT_LENGTH);
-            parts.headers.remove(http::header::CONTENT_TYPE);
+            body = Vec::new();
+            for h in super::BODY_HEADERS {
+                parts.headers.remove(h);
+            }
+        }
+        let next = store.upgrade(&hop.url).url(&hop.url);
+        if next.origin() != current.origin() {
+            for h in super::CREDENTIAL_HEADERS {
+                parts.headers.remove(h);
+            }
         }
         parts.method = hop.method;
         parts.uri =
             url_to_uri(&hop.url).ok_or_else(|| RedirectError::BadLocation(hop.url.to_string()))?;
     }
-    Err(RedirectError::TooManyRedirects(max_hops).into())
 }

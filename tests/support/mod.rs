@@ -7,12 +7,16 @@
 //! text. Routes:
 //! - `/sts/N`: 200 with `Strict-Transport-Security: max-age=N`
 //! - `/to-http/REST`, `/to-https/REST`: 302 to `http(s)://HOST/REST` (same host and port)
+//! - `/to-host/NAME/REST`: 302 to `https://NAME:PORT/REST` (another origin)
+//! - `/redirect/CODE/REST`: a CODE (301, 302, 303, 307, 308) redirect to `/REST`
+//! - `/echo`: 200 with body `METHOD auth|no-auth BODY` (whether an
+//!   `Authorization` header came, and the request body)
 //! - anything else: 200 `ok`
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +26,21 @@ pub struct TestServer {
     plain: Arc<AtomicUsize>,
     tls: Arc<AtomicUsize>,
     log: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Stops the server at the end of the test: the accept loop ends, and each
+/// connection thread ends with its connection (or its 5 s I/O timeout).
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept() so that it sees the flag.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(h) = self.accept.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 impl TestServer {
@@ -40,23 +59,29 @@ impl TestServer {
         let config = Arc::new(config);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let server = TestServer {
+        let mut server = TestServer {
             port,
             cert_der,
             plain: Arc::default(),
             tls: Arc::default(),
             log: Arc::default(),
+            stop: Arc::default(),
+            accept: None,
         };
         let (plain, tls, log) = (server.plain.clone(), server.tls.clone(), server.log.clone());
-        std::thread::spawn(move || {
+        let stop = server.stop.clone();
+        server.accept = Some(std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
                 let (config, plain, tls, log) =
                     (config.clone(), plain.clone(), tls.clone(), log.clone());
                 std::thread::spawn(move || {
                     let _ = serve(stream, config, &plain, &tls, &log);
                 });
             }
-        });
+        }));
         server
     }
 
@@ -83,8 +108,8 @@ fn serve(
     tls: &AtomicUsize,
     log: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
     let mut first = [0u8; 1];
     if stream.peek(&mut first)? == 0 {
         return Ok(());
@@ -110,6 +135,7 @@ fn handle<S: Read + Write>(
     reader.read_line(&mut request_line)?;
     let mut host = String::new();
     let mut content_length = 0usize;
+    let mut authorization = false;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 || line == "\r\n" {
@@ -118,6 +144,9 @@ fn handle<S: Read + Write>(
         let lower = line.to_ascii_lowercase();
         if let Some(v) = lower.strip_prefix("host:") {
             host = v.trim().to_owned();
+        }
+        if lower.starts_with("authorization:") {
+            authorization = true;
         }
         if let Some(v) = lower.strip_prefix("content-length:") {
             content_length = v.trim().parse().unwrap_or(0).min(1 << 20);
@@ -133,6 +162,8 @@ fn handle<S: Read + Write>(
         .to_owned();
     counter.fetch_add(1, Ordering::SeqCst);
     log.lock().unwrap().push(format!("{scheme} {path}"));
+    let method = request_line.split_whitespace().next().unwrap_or("");
+    let mut answer = "ok".to_owned();
     let (status, extra) = if let Some(age) = path.strip_prefix("/sts/") {
         (
             "200 OK",
@@ -142,11 +173,38 @@ fn handle<S: Read + Write>(
         ("302 Found", format!("Location: http://{host}/{rest}\r\n"))
     } else if let Some(rest) = path.strip_prefix("/to-https/") {
         ("302 Found", format!("Location: https://{host}/{rest}\r\n"))
+    } else if let Some((name, rest)) = path
+        .strip_prefix("/to-host/")
+        .and_then(|r| r.split_once('/'))
+    {
+        let port = host.rsplit_once(':').map_or("", |(_, p)| p);
+        (
+            "302 Found",
+            format!("Location: https://{name}:{port}/{rest}\r\n"),
+        )
+    } else if let Some((code, rest)) = path
+        .strip_prefix("/redirect/")
+        .and_then(|r| r.split_once('/'))
+    {
+        let status = match code {
+            "301" => "301 Moved Permanently",
+            "302" => "302 Found",
+            "303" => "303 See Other",
+            "307" => "307 Temporary Redirect",
+            _ => "308 Permanent Redirect",
+        };
+        (status, format!("Location: /{rest}\r\n"))
     } else {
+        if path == "/echo" {
+            let auth = if authorization { "auth" } else { "no-auth" };
+            answer = format!("{method} {auth} {}", String::from_utf8_lossy(&body));
+        }
         ("200 OK", String::new())
     };
-    let response =
-        format!("HTTP/1.1 {status}\r\n{extra}Content-Length: 2\r\nConnection: close\r\n\r\nok");
+    let response = format!(
+        "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        answer.len()
+    );
     s.write_all(response.as_bytes())?;
     s.flush()
 }
@@ -195,7 +253,8 @@ pub fn ureq_agent(
         .tls_config(tls)
         .max_redirects(0)
         .max_redirects_will_error(false)
-        .http_status_as_error(false);
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)));
     if let Some(m) = middleware {
         config = config.middleware(m);
     }
