@@ -40,6 +40,13 @@ fn committed_table_is_a_fresh_compilation_of_the_json() {
     // The table is compiled offline and committed (see DESIGN.md); this
     // fails when data/preload.bin and the JSON drift apart.
     let (fresh, report) = compile_json(JSON_GZ, date()).unwrap();
+    if std::env::var_os("HSTS_REGENERATE_PRELOAD").is_some() {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data/preload.bin"),
+            &fresh,
+        )
+        .unwrap();
+    }
     assert_eq!(report.entries(), 94_599);
     let skipped: Vec<_> = report.skipped_names().map(|(n, _)| n.to_owned()).collect();
     assert_eq!(skipped, ["1.0.0.1"]);
@@ -341,10 +348,10 @@ fn corrupted_or_truncated_tables_are_rejected() {
         Err(PreloadError::BadMagic)
     ));
     let mut newer = bytes.clone();
-    newer[8] = 2;
+    newer[8] = (hsts::preload::FORMAT_VERSION + 1) as u8;
     assert!(matches!(
         PreloadList::from_bytes(newer),
-        Err(PreloadError::UnsupportedVersion { found: 2, .. })
+        Err(PreloadError::UnsupportedVersion { found, .. }) if found == hsts::preload::FORMAT_VERSION + 1
     ));
 }
 
@@ -385,4 +392,240 @@ fn the_cli_lists_and_describes_the_table() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 94_599);
     assert!(text.lines().any(|l| l == "mail.google.com\ttrue"));
+}
+
+/// Rewrites both checksums of a v2 table, so that a corruption reaches the
+/// structural checks of `verify()` instead of the checksum.
+fn reseal(bytes: &mut [u8]) {
+    // Header offsets of the v2 format (see DESIGN.md): body CRC at 52,
+    // header CRC over bytes 0..88 at 88.
+    let body = crc32fast::hash(&bytes[hsts::preload::HEADER_LEN..]);
+    bytes[52..56].copy_from_slice(&body.to_le_bytes());
+    let head = crc32fast::hash(&bytes[..88]);
+    bytes[88..92].copy_from_slice(&head.to_le_bytes());
+}
+
+#[test]
+fn resealed_corruption_is_caught_or_harmless() {
+    let entries: Vec<(String, bool)> = json_entries()
+        .into_iter()
+        .filter(|(n, _)| n != "1.0.0.1")
+        .step_by(500)
+        .collect();
+    let (bytes, _) = compile_entries(entries.clone(), date(), [0; 32]).unwrap();
+    // The record stream is the last section; its length in bits is at 36.
+    let record_bits = u32::from_le_bytes(bytes[36..40].try_into().unwrap()) as usize;
+    let records = bytes.len() - record_bits.div_ceil(8);
+    let (mut caught, mut tried) = (0, 0);
+    for i in (hsts::preload::HEADER_LEN..bytes.len()).step_by(3) {
+        for flip in [0x01u8, 0x10, 0xff] {
+            let mut b = bytes.clone();
+            b[i] ^= flip;
+            reseal(&mut b);
+            let in_records = i >= records;
+            tried += usize::from(in_records);
+            let Ok(list) = PreloadList::from_bytes(b) else {
+                caught += usize::from(in_records);
+                continue;
+            };
+            // Lookups and iteration never panic, verified or not.
+            for (n, _) in entries.iter().take(20) {
+                let _ = list.lookup(n);
+                let _ = list.lookup(&format!("www.{n}"));
+            }
+            let listed: Vec<(String, bool)> = list.iter().take(1000).collect();
+            match list.verify() {
+                Err(_) => caught += usize::from(in_records),
+                // A flip that still makes a well-formed table (say, a code
+                // table entry nothing uses) must keep lookups and iteration
+                // in agreement.
+                Ok(()) => {
+                    assert_eq!(listed.len(), list.len(), "flip {flip:#x} at {i}");
+                    for (n, isd) in &listed {
+                        let m = list.lookup(n).unwrap_or_else(|| panic!("{n} lost"));
+                        assert_eq!((m.name, m.include_subdomains), (n.as_str(), *isd));
+                    }
+                }
+            }
+        }
+    }
+    // Most changes to the records are structurally visible even with the
+    // checksums rewritten (86% when measured); the rest turn a record into
+    // another well-formed one, which the checks above show is harmless. A
+    // flip elsewhere may hit a code entry that nothing uses.
+    assert!(
+        tried > 500 && caught * 10 > tried * 8,
+        "{caught} of {tried} caught"
+    );
+}
+
+#[test]
+fn a_synthetic_million_entry_table_is_exact() {
+    let mut rng = Rng(0x1234_5678);
+    let tlds = ["com", "org", "net", "de", "io", "nl", "dev", "xn--p1ai"];
+    let entries: Vec<(String, bool)> = (0..1_000_000)
+        .map(|i| {
+            let name = format!("{}-{i}.{}", rng.label(), tlds[i % tlds.len()]);
+            (name, rng.next() % 10 < 9)
+        })
+        .collect();
+    let (bytes, report) = compile_entries(entries.clone(), date(), [0; 32]).unwrap();
+    assert_eq!(report.entries(), 1_000_000);
+    let list = PreloadList::from_bytes(bytes).unwrap();
+    assert_eq!(list.len(), 1_000_000);
+    for (n, isd) in entries.iter().step_by(97) {
+        let m = list.lookup(n).unwrap_or_else(|| panic!("{n} not found"));
+        assert_eq!((m.name, m.include_subdomains), (n.as_str(), *isd));
+        assert_eq!(list.contains(&format!("a.{n}")), *isd, "a.{n}");
+        assert!(!list.contains(&format!("{n}x")), "{n}x");
+    }
+}
+
+#[test]
+fn malformed_input_finds_nothing_even_under_a_preloaded_tld() {
+    let list = PreloadList::builtin();
+    assert_eq!(list.lookup("a.dev").unwrap().name, "dev");
+    let long_label = format!("{}.dev", "a".repeat(64));
+    let long_name = format!("{}dev", "abc.".repeat(63));
+    for host in [
+        "",
+        ".",
+        "a..dev",
+        ".dev",
+        ".a.dev",
+        "dev.",
+        "a.dev.",
+        "a.DEV",
+        long_label.as_str(),
+        long_name.as_str(),
+    ] {
+        assert_eq!(list.lookup(host), None, "{host:?}");
+    }
+}
+
+#[test]
+fn bytes_no_entry_holds_only_rule_out_their_own_label() {
+    // The host module lets `_` and other URL code points through, so a
+    // canonical host may hold them: its listed superdomains still apply.
+    let list = PreloadList::builtin();
+    let m = list.lookup("my_app.dev").unwrap();
+    assert_eq!((m.name, m.include_subdomains), ("dev", true));
+    let m = list.lookup("a_b.x.figma.com").unwrap();
+    assert_eq!(m.name, "figma.com");
+    assert_eq!(list.lookup("git_hub.com"), None);
+    assert_eq!(list.lookup("GitHub.com"), None); // entries are lower case
+}
+
+/// The superdomain rule, written the obvious way over the JSON's names.
+fn reference_lookup(entries: &BTreeMap<String, bool>, host: &str) -> Option<(String, bool)> {
+    let well_formed = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| !l.is_empty() && l.len() <= 63);
+    if !well_formed {
+        return None;
+    }
+    if let Some(&isd) = entries.get(host) {
+        return Some((host.to_owned(), isd));
+    }
+    let mut rest = host;
+    while let Some((_, sup)) = rest.split_once('.') {
+        if entries.get(sup) == Some(&true) {
+            return Some((sup.to_owned(), true));
+        }
+        rest = sup;
+    }
+    None
+}
+
+/// The JSON's domain names, as a map and as a list to pick from.
+fn shared_entries() -> &'static (BTreeMap<String, bool>, Vec<String>) {
+    static ENTRIES: std::sync::OnceLock<(BTreeMap<String, bool>, Vec<String>)> =
+        std::sync::OnceLock::new();
+    ENTRIES.get_or_init(|| {
+        let mut e = json_entries();
+        e.remove("1.0.0.1");
+        let names = e.keys().cloned().collect();
+        (e, names)
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+    /// Hosts built around listed names (prefixes, edits, random labels) get
+    /// exactly the reference answer.
+    #[test]
+    fn lookups_agree_with_the_reference(
+        pick in 0usize..94_599,
+        prefix in "([a-z0-9-]{1,8}\\.){0,3}",
+        edit in 0u8..6,
+        junk in "[a-zA-Z0-9._-]{0,6}",
+    ) {
+        let (entries, names) = shared_entries();
+        let name = &names[pick];
+        let host = match edit {
+            0 => format!("{prefix}{name}"),
+            1 => format!("{junk}{name}"),
+            2 => format!("{prefix}{junk}.{}", name.rsplit('.').next().unwrap()),
+            3 => format!("{name}{junk}"),
+            4 => name[1..].to_owned(),
+            _ => format!("{prefix}x{name}"),
+        };
+        let got = PreloadList::builtin()
+            .lookup(&host)
+            .map(|m| (m.name.to_owned(), m.include_subdomains));
+        proptest::prop_assert_eq!(got, reference_lookup(entries, &host), "{}", host);
+    }
+
+    /// Any string at all: no panic, and a match is a suffix of the input.
+    #[test]
+    fn any_string_is_safe(host in "\\PC{0,300}") {
+        if let Some(m) = PreloadList::builtin().lookup(&host) {
+            proptest::prop_assert!(host.ends_with(m.name));
+        }
+    }
+}
+
+#[test]
+fn the_sample_compiles_from_plain_json_with_a_typed_skip_report() {
+    let json = include_bytes!("data/preload-sample.json");
+    let (bytes, report) = compile_json(json, date()).unwrap();
+    let skipped: Vec<_> = report.skipped_names().collect();
+    assert_eq!(
+        skipped,
+        [("1.0.0.1", &hsts::preload::SkipReason::IpLiteral)]
+    );
+    assert_eq!(report.entries(), 199);
+    assert_eq!(report.not_force_https(), 0);
+    let list = PreloadList::from_bytes(bytes).unwrap();
+    list.verify().unwrap();
+    // The source checksum is the SHA-256 of the (plain) JSON bytes.
+    assert_eq!(
+        list.source_sha256_hex(),
+        "3fd1024abc6e4b2773c17c1a7d4ce15b1a204ab3a5bbd11d6ee806d9eebc7d8c"
+    );
+    let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+    for e in v["entries"].as_array().unwrap() {
+        let name = e["name"].as_str().unwrap();
+        let isd = e["include_subdomains"].as_bool().unwrap_or(false);
+        let found = list.lookup(name).map(|m| (m.name, m.include_subdomains));
+        if name == "1.0.0.1" {
+            assert_eq!(found, None);
+        } else {
+            assert_eq!(found, Some((name, isd)), "{name}");
+        }
+    }
+    // Plain and gzip input compile to the same table.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, json).unwrap();
+    let (from_gz, _) = compile_json(&gz.finish().unwrap(), date()).unwrap();
+    assert!(from_gz == list.as_bytes());
+    // Entries of another mode are not imported, and bad JSON is an error.
+    let other = br#"{"entries":[{"name":"a.example","policy":"custom","mode":"other"}]}"#;
+    let (_, report) = compile_json(other, date()).unwrap();
+    assert_eq!((report.entries(), report.not_force_https()), (0, 1));
+    assert!(matches!(
+        compile_json(b"{\"entries\":[", date()),
+        Err(PreloadError::Json(_))
+    ));
 }

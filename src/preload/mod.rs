@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use compile::{compile_entries, compile_json, CompileReport};
+pub use compile::{compile_entries, compile_json, CompileReport, SkipReason};
 pub use format::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 
 use format::{Header, Layout};
@@ -183,15 +183,45 @@ impl PreloadList {
     }
 
     /// Checks the body checksum and every record, so that afterwards each
-    /// lookup answers exactly what the table holds.
+    /// lookup answers exactly what the table holds, and [`PreloadList::iter`]
+    /// lists exactly the names that lookups find.
+    ///
+    /// ```
+    /// use hsts::preload::{PreloadError, PreloadList};
+    ///
+    /// let mut bytes = PreloadList::builtin().as_bytes().to_vec();
+    /// let last = bytes.len() - 1;
+    /// bytes[last] ^= 0x10; // one bit of the record stream
+    /// let list = PreloadList::from_bytes(bytes).unwrap(); // the header is intact
+    /// assert!(matches!(list.verify(), Err(PreloadError::BodyChecksum { .. })));
+    /// ```
     pub fn verify(&self) -> Result<(), PreloadError> {
         format::verify(&self.bytes, &self.header, &self.layout)
     }
 
     /// Looks up an already canonical host (lower-case ASCII, A-labels, no
     /// trailing dot). Returns the congruent entry if the host is listed,
-    /// otherwise the nearest listed superdomain with include_subdomains.
-    /// Any other input simply finds nothing.
+    /// otherwise the nearest listed superdomain with include_subdomains (a
+    /// nearer listed superdomain without it does not stop the walk).
+    ///
+    /// Any `&str` is safe: a malformed host (an empty label, a trailing dot,
+    /// a label over 63 or a name over 253 bytes) finds nothing, and a byte
+    /// that no listed name holds rules out only the labels containing it.
+    /// The cost is one pass over the host and at most one bucket probe per
+    /// label, whatever the size of the list.
+    ///
+    /// ```
+    /// use hsts::preload::PreloadList;
+    ///
+    /// let list = PreloadList::builtin();
+    /// // search.yahoo.com is listed without includeSubDomains, and a child
+    /// // of it is listed separately.
+    /// let m = list.lookup("search.yahoo.com").unwrap();
+    /// assert_eq!((m.name, m.include_subdomains), ("search.yahoo.com", false));
+    /// assert!(list.lookup("at.search.yahoo.com").is_some());
+    /// assert!(list.lookup("other.search.yahoo.com").is_none());
+    /// assert!(list.lookup("GitHub.com").is_none()); // canonicalise first
+    /// ```
     pub fn lookup<'h>(&self, host: &'h str) -> Option<PreloadMatch<'h>> {
         format::lookup(&self.bytes, &self.layout, host)
     }
@@ -202,6 +232,14 @@ impl PreloadList {
     }
 
     /// Every listed name with its include_subdomains flag, TLD by TLD.
+    ///
+    /// ```
+    /// use hsts::preload::PreloadList;
+    ///
+    /// let list = PreloadList::builtin();
+    /// assert_eq!(list.iter().count(), list.len());
+    /// assert!(list.iter().any(|(name, isd)| name == "mail.google.com" && isd));
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (String, bool)> + '_ {
         format::iter(&self.bytes, &self.layout)
     }
@@ -217,6 +255,17 @@ impl PreloadList {
     }
 
     /// Whether the list is older than `max_age` at `now`.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use hsts::preload::PreloadList;
+    ///
+    /// let list = PreloadList::builtin(); // dated 2026-06-01
+    /// let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    /// assert_eq!(list.age_at(now), Duration::days(153));
+    /// assert!(list.is_stale_at(now, Duration::weeks(18)));
+    /// assert!(!list.is_stale_at(now, Duration::days(365)));
+    /// ```
     pub fn is_stale_at(&self, now: DateTime<Utc>, max_age: chrono::Duration) -> bool {
         self.age_at(now) > max_age
     }
