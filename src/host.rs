@@ -191,6 +191,33 @@ pub fn canonicalize(input: &str) -> Result<Host, HostError> {
     if let Some(ip) = ipv4_like(trimmed)? {
         return Ok(Host::Ip(IpAddr::V4(ip)));
     }
+    if is_plain_canonical(trimmed) {
+        return Ok(Host::Domain(CanonicalHost(trimmed.to_owned())));
+    }
+    canonicalize_slow(trimmed)
+}
+
+/// Whether `name` is already in canonical form and IDNA would pass it
+/// through unchanged: lower-case letters, digits, `-` and `_` only, no
+/// `xn--` label (those need Punycode validation), and within the DNS length
+/// limits. Store files and URLs that `url` already mapped are nearly always
+/// like this, so they skip the UTS #46 machinery.
+fn is_plain_canonical(name: &str) -> bool {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return false;
+    }
+    name.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= MAX_LABEL_LEN
+            && !label.starts_with("xn--")
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    })
+}
+
+/// UTS #46 to ASCII, then the checks that follow it.
+fn canonicalize_slow(trimmed: &str) -> Result<Host, HostError> {
     let ascii = idna::domain_to_ascii_cow(trimmed.as_bytes(), idna::AsciiDenyList::URL)
         .map_err(|_| HostError::Idna)?;
     let mut name = ascii.into_owned();
@@ -276,6 +303,37 @@ mod tests {
             Host::Domain(d) => d.into_string(),
             Host::Ip(ip) => panic!("{s} gave IP {ip}"),
         }
+    }
+
+    #[test]
+    fn plain_fast_path_agrees_with_idna() {
+        // Every name the fast path takes must come out of UTS #46 unchanged.
+        let alphabet = b"abz09-_.x";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = 1 + (seed % 24) as usize;
+            let name: String = (0..len)
+                .map(|i| alphabet[((seed >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
+                .collect();
+            if is_plain_canonical(&name) && ipv4_like(&name).ok() == Some(None) {
+                assert_eq!(
+                    canonicalize_slow(&name),
+                    Ok(Host::Domain(CanonicalHost(name.clone()))),
+                    "{name}"
+                );
+            }
+        }
+        for name in ["xn--bcher-kva.example", "a.xn--", "A.b", "a..b", "-a-.b_"] {
+            if is_plain_canonical(name) {
+                assert_eq!(canonicalize_slow(name), canonicalize(name), "{name}");
+            }
+        }
+        assert!(!is_plain_canonical("xn--bcher-kva.example"));
+        assert!(!is_plain_canonical("Example.com"));
+        assert!(is_plain_canonical("-a-.b_"));
     }
 
     #[test]

@@ -78,7 +78,6 @@
 
 #[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
 pub mod adapters;
-mod bounds;
 pub mod clock;
 pub mod header;
 pub mod host;
@@ -88,11 +87,13 @@ pub mod preload;
 pub mod psl;
 pub mod shared;
 pub mod store;
+mod table;
 pub mod upgrade;
 
 pub use header::{HeaderError, StsHeader};
 pub use host::{CanonicalHost, Host, HostError};
 pub use store::{
-    Entry, HstsStore, IgnoreReason, Match, Outcome, PreloadSource, Source, StoreConfig, Transport,
+    Entry, EntryRef, HstsStore, IgnoreReason, Match, Outcome, PreloadSource, Source, StoreConfig,
+    Transport,
 };
 pub use upgrade::Upgrade;

@@ -25,11 +25,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::bounds::{self, Bounds};
 use crate::clock::{Clock, SystemClock};
 use crate::header::{HeaderError, StsHeader};
 use crate::host::{self, CanonicalHost, Host, HostError};
 use crate::preload::PreloadList;
+use crate::psl::SuffixSource;
+use crate::table::Table;
+pub use crate::table::{EVICTION_WINDOW, MAX_CAPACITY};
 
 /// One known HSTS host learned from a response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +51,48 @@ impl Entry {
     /// past. At exactly `expires` it is still live.
     pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
         now <= self.expires
+    }
+
+    /// A borrowed view of this entry.
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            host: &self.host,
+            include_subdomains: self.include_subdomains,
+            observed: self.observed,
+            expires: self.expires,
+        }
+    }
+}
+
+/// An entry as the store holds it, borrowed: what [`HstsStore::iter`] and
+/// [`HstsStore::get`] yield. The store keeps names in one arena rather than
+/// one `String` each; [`EntryRef::to_entry`] makes an owned copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// The canonical host name.
+    pub host: &'a str,
+    /// Whether the policy covers subdomains (§6.1.2).
+    pub include_subdomains: bool,
+    /// When the policy was received.
+    pub observed: DateTime<Utc>,
+    /// When it lapses: `observed + max-age`, saturated at the largest instant.
+    pub expires: DateTime<Utc>,
+}
+
+impl EntryRef<'_> {
+    /// See [`Entry::is_live_at`].
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        now <= self.expires
+    }
+
+    /// An owned copy.
+    pub fn to_entry(&self) -> Entry {
+        Entry {
+            host: self.host.to_owned(),
+            include_subdomains: self.include_subdomains,
+            observed: self.observed,
+            expires: self.expires,
+        }
     }
 }
 
@@ -231,15 +275,20 @@ pub struct StoreConfig {
     /// only dynamic entries count. `None` (the default) trusts it forever;
     /// Chromium stops after 70 days, Firefox after 18 weeks.
     pub preload_max_staleness: Option<Duration>,
-    /// The most dynamic entries the store holds (default 100,000). When it
-    /// is full, a new host evicts, among the least recently observed
-    /// entries, the one that expires soonest.
+    /// The most dynamic entries the store holds (default 100,000; at most
+    /// [`MAX_CAPACITY`], 8,000,000, and larger
+    /// values count as that). When it is full, a new host evicts, among the
+    /// least recently observed entries, the one that expires soonest. It
+    /// also bounds the remembered removals (see [`HstsStore::tombstones`]).
     pub capacity: usize,
     /// The most dynamic entries one site (registrable domain, eTLD+1) may
     /// hold (default 64). A new host beyond it replaces the site's least
     /// recently observed entry, never another site's: a tracker cannot
     /// flush the store or encode an identifier in thousands of subdomains.
     pub per_site_quota: usize,
+    /// The Public Suffix List that groups hosts into sites (default: the
+    /// built-in one).
+    pub suffix_list: SuffixSource,
 }
 
 impl Default for StoreConfig {
@@ -251,6 +300,7 @@ impl Default for StoreConfig {
             preload_max_staleness: None,
             capacity: 100_000,
             per_site_quota: 64,
+            suffix_list: SuffixSource::Builtin,
         }
     }
 }
@@ -258,11 +308,11 @@ impl Default for StoreConfig {
 /// The store of known HSTS hosts. See the [module documentation](self).
 #[derive(Debug, Clone)]
 pub struct HstsStore {
-    entries: HashMap<String, Entry>,
+    table: Table,
     /// Hosts removed (max-age=0, forget) and when: merging with a store file
-    /// that another process wrote lets a newer removal win over an older entry.
-    tombstones: HashMap<String, DateTime<Utc>>,
-    bounds: Bounds,
+    /// that another process wrote lets a newer removal win over an older
+    /// entry. Bounded by the capacity: when full, the older half is forgotten.
+    tombstones: HashMap<Box<str>, DateTime<Utc>>,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
 }
@@ -291,9 +341,8 @@ impl HstsStore {
     /// An empty store with the given settings and the system clock.
     pub fn with_config(config: StoreConfig) -> Self {
         HstsStore {
-            entries: HashMap::new(),
+            table: Table::new(),
             tombstones: HashMap::new(),
-            bounds: Bounds::default(),
             config,
             clock: Arc::new(SystemClock),
         }
@@ -310,9 +359,16 @@ impl HstsStore {
         &self.config
     }
 
-    /// Changes the store's settings. Existing entries are kept as they are.
+    /// Changes the store's settings. Existing entries are kept as they are,
+    /// even beyond a smaller capacity or quota; a new Public Suffix List
+    /// regroups them into sites.
     pub fn set_config(&mut self, config: StoreConfig) {
+        let resite = config.suffix_list != self.config.suffix_list;
         self.config = config;
+        if resite {
+            let psl = self.config.suffix_list.list();
+            self.table.resite(|h| psl.site_offset(h));
+        }
     }
 
     /// The current time according to the store's clock.
@@ -399,7 +455,7 @@ impl HstsStore {
         if header.max_age == 0 {
             return match self.take(host.as_str()) {
                 Some(_) => {
-                    self.tombstones.insert(host.as_str().to_owned(), now);
+                    self.record_removal(host.as_str(), now);
                     Outcome::Removed
                 }
                 None if self.preload_match_at(host, now).is_some() => {
@@ -412,20 +468,20 @@ impl HstsStore {
             Some(cap) => header.max_age.min(cap),
             None => header.max_age,
         };
-        let entry = Entry {
-            host: host.as_str().to_owned(),
-            include_subdomains: header.include_subdomains,
-            observed: now,
-            expires: expiry(now, max_age),
-        };
         // §8.1.1 step 2: "If the max-age directive's value is non-zero, then
         // ... update the UA's cached information ... if the HSTS Host is
         // already known, ... or the UA MUST note this HSTS Host if it is not
         // yet known." The new policy replaces the old one whole, so
         // includeSubDomains can be switched off again.
-        self.tombstones.remove(&entry.host);
-        match self.put(entry) {
-            Some(old) if old.is_live_at(now) => Outcome::Updated,
+        self.tombstones.remove(host.as_str());
+        let old = self.put(
+            host.as_str(),
+            header.include_subdomains,
+            now,
+            expiry(now, max_age),
+        );
+        match old {
+            Some((_, _, old_expires)) if now <= old_expires => Outcome::Updated,
             _ => Outcome::Noted,
         }
     }
@@ -495,8 +551,9 @@ impl HstsStore {
         // §8.2: "A congruent match is found if, when compared, the given
         // domain name and the Known HSTS Host's domain name are identical."
         if let Some(e) = self
-            .entries
-            .get(host.as_str())
+            .table
+            .find(host.as_str())
+            .map(|id| self.table.entry(id))
             .filter(|e| e.is_live_at(now))
         {
             return Some(dynamic_match(e));
@@ -506,7 +563,8 @@ impl HstsStore {
         // Host". Every superdomain is checked, up to the single-label TLD: a
         // nearer one without includeSubDomains does not stop the walk.
         host.superdomains()
-            .filter_map(|s| self.entries.get(s))
+            .filter_map(|s| self.table.find(s))
+            .map(|id| self.table.entry(id))
             .find(|e| e.include_subdomains && e.is_live_at(now))
             .map(dynamic_match)
     }
@@ -528,7 +586,7 @@ impl HstsStore {
         let h = CanonicalHost::new(host)?;
         let old = self.take(h.as_str());
         if old.is_some() {
-            self.tombstones.insert(h.into_string(), now);
+            self.record_removal(h.as_str(), now);
         }
         Ok(old)
     }
@@ -560,81 +618,150 @@ impl HstsStore {
     /// many went.
     pub fn clear_site_at(&mut self, domain: &str, now: DateTime<Utc>) -> Result<usize, HostError> {
         let d = CanonicalHost::new(domain)?;
-        let psl = crate::psl::SuffixList::builtin();
-        let site = psl
-            .site(d.as_str())
-            .unwrap_or_else(|| d.as_str().to_owned());
-        Ok(self.remove_where_at(now, |e| psl.site(&e.host).as_deref() == Some(site.as_str())))
+        let psl = self.config.suffix_list.list();
+        let site = psl.site_str(d.as_str()).unwrap_or(d.as_str());
+        let gone = self.table.site_members(site);
+        Ok(self.remove_ids(gone, now))
     }
 
     /// Removes every entry for which `pred` holds, recording the removals at `now`.
     pub fn remove_where_at(
         &mut self,
         now: DateTime<Utc>,
-        mut pred: impl FnMut(&Entry) -> bool,
+        mut pred: impl FnMut(EntryRef<'_>) -> bool,
     ) -> usize {
-        let gone: Vec<String> = self
-            .entries
-            .values()
-            .filter(|e| pred(e))
-            .map(|e| e.host.clone())
+        let gone: Vec<u32> = self
+            .table
+            .iter()
+            .filter(|(_, e)| pred(*e))
+            .map(|(id, _)| id)
             .collect();
-        for host in &gone {
-            self.take(host);
-            self.tombstones.insert(host.clone(), now);
-        }
-        gone.len()
+        self.remove_ids(gone, now)
     }
 
-    /// Inserts or replaces an entry, keeping the store within its quota and
-    /// capacity. Returns the entry it replaced.
-    fn put(&mut self, entry: Entry) -> Option<Entry> {
-        let site = bounds::site_of(&entry.host);
-        if let Some(old) = self.entries.remove(&entry.host) {
-            self.bounds.remove(&old, &site);
-            self.bounds.add(&entry, site);
-            self.entries.insert(entry.host.clone(), entry);
-            return Some(old);
+    fn remove_ids(&mut self, ids: Vec<u32>, now: DateTime<Utc>) -> usize {
+        for &id in &ids {
+            let host: Box<str> = self.table.entry(id).host.into();
+            self.table.remove(id);
+            self.record_removal(&host, now);
         }
+        ids.len()
+    }
+
+    /// The capacity in force: the configured one within `1..=MAX_CAPACITY`.
+    fn capacity(&self) -> usize {
+        self.config.capacity.clamp(1, MAX_CAPACITY)
+    }
+
+    /// Makes room for `entries` more entries whose names take `name_bytes`
+    /// bytes in all (at most up to the capacity), so that a bulk insert
+    /// neither reallocates nor rehashes.
+    pub fn reserve(&mut self, entries: usize, name_bytes: usize) {
+        let room = self.capacity().saturating_sub(self.len());
+        let n = entries.min(room);
+        let bytes = if entries == 0 {
+            0
+        } else {
+            (name_bytes as u128 * n as u128 / entries as u128) as usize
+        };
+        self.table
+            .reserve(n, bytes.min(n * crate::host::MAX_NAME_LEN));
+    }
+
+    /// [`StoreConfig::capacity`] as applied: within `1..=MAX_CAPACITY`.
+    pub(crate) fn capacity_in_force(&self) -> usize {
+        self.capacity()
+    }
+
+    /// Inserts an entry whose name the caller has already checked to be
+    /// canonical (a store file's, after `CanonicalHost::new`).
+    pub(crate) fn insert_trusted(
+        &mut self,
+        host: &str,
+        include_subdomains: bool,
+        observed: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) {
+        self.put(host, include_subdomains, observed, expires);
+    }
+
+    /// Records a removal of a name already checked to be canonical.
+    pub(crate) fn insert_trusted_tombstone(&mut self, host: &str, at: DateTime<Utc>) {
+        self.record_removal(host, at);
+    }
+
+    /// Inserts or replaces the policy of a canonical host, keeping the store
+    /// within its quota and capacity. Returns the replaced policy as
+    /// `(include_subdomains, observed, expires)`.
+    fn put(
+        &mut self,
+        host: &str,
+        include_subdomains: bool,
+        observed: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Option<(bool, DateTime<Utc>, DateTime<Utc>)> {
+        if let Some(id) = self.table.find(host) {
+            return Some(self.table.update(id, include_subdomains, observed, expires));
+        }
+        let site_off = self.config.suffix_list.list().site_offset(host);
+        let site = &host[site_off..];
         let quota = self.config.per_site_quota.max(1);
-        while let (n, Some(oldest)) = self.bounds.site_load(&site) {
+        while let (n, Some(oldest)) = self.table.site_load(site) {
             if n < quota {
                 break;
             }
-            let oldest = oldest.to_owned();
-            self.take(&oldest);
+            self.table.remove(oldest);
         }
-        while self.entries.len() >= self.config.capacity.max(1) {
-            let Some(victim) = self.bounds.victim(&self.entries).map(str::to_owned) else {
+        while self.table.len() >= self.capacity() {
+            let Some(victim) = self.table.victim() else {
                 break;
             };
-            self.take(&victim);
+            self.table.remove(victim);
         }
-        self.bounds.add(&entry, site);
-        self.entries.insert(entry.host.clone(), entry);
+        // Only an empty or over-long name could be refused, and canonical
+        // names are neither.
+        let _ = self
+            .table
+            .insert(host, site_off, include_subdomains, observed, expires);
         None
     }
 
-    /// Removes an entry and its index keys.
+    /// Removes the entry of a canonical host.
     fn take(&mut self, host: &str) -> Option<Entry> {
-        let e = self.entries.remove(host)?;
-        self.bounds.remove(&e, &bounds::site_of(host));
+        let id = self.table.find(host)?;
+        let e = self.table.entry(id).to_entry();
+        self.table.remove(id);
         Some(e)
     }
 
-    /// Hosts removed from this store and when, for merging with a store file.
+    /// Remembers a removal, keeping the newest time, within the capacity:
+    /// when full, the older half of the removals is forgotten.
+    fn record_removal(&mut self, host: &str, at: DateTime<Utc>) {
+        match self.tombstones.get_mut(host) {
+            Some(t) => *t = (*t).max(at),
+            None => {
+                if self.tombstones.len() >= self.capacity() {
+                    let mut times: Vec<DateTime<Utc>> = self.tombstones.values().copied().collect();
+                    let mid = times.len() / 2;
+                    let (_, cut, _) = times.select_nth_unstable(mid);
+                    let cut = *cut;
+                    self.tombstones.retain(|_, t| *t > cut);
+                }
+                self.tombstones.insert(host.into(), at);
+            }
+        }
+    }
+
+    /// Hosts removed from this store and when, for merging with a store
+    /// file. At most as many as the capacity are remembered.
     pub fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
-        self.tombstones.iter().map(|(h, t)| (h.as_str(), *t))
+        self.tombstones.iter().map(|(h, t)| (&**h, *t))
     }
 
     /// Records that `host` (canonical) was removed at `at`, keeping the newest
     /// time; for loading a saved store.
     pub fn insert_tombstone(&mut self, host: &CanonicalHost, at: DateTime<Utc>) {
-        let t = self
-            .tombstones
-            .entry(host.as_str().to_owned())
-            .or_insert(at);
-        *t = (*t).max(at);
+        self.record_removal(host.as_str(), at);
     }
 
     /// Forgets removal records older than `before`.
@@ -644,27 +771,33 @@ impl HstsStore {
 
     /// The number of entries, expired ones included until they are purged.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.table.len()
     }
 
     /// Whether the store has no entries.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.table.len() == 0
     }
 
     /// The entries, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &Entry> + '_ {
-        self.entries.values()
+    pub fn iter(&self) -> impl Iterator<Item = EntryRef<'_>> + '_ {
+        self.table.iter().map(|(_, e)| e)
     }
 
     /// The entry for exactly this canonical host, live or not.
-    pub fn get(&self, host: &CanonicalHost) -> Option<&Entry> {
-        self.entries.get(host.as_str())
+    pub fn get(&self, host: &CanonicalHost) -> Option<EntryRef<'_>> {
+        self.get_str(host.as_str())
     }
 
     /// The entry stored under exactly this (already canonical) name.
-    pub fn get_str(&self, canonical: &str) -> Option<&Entry> {
-        self.entries.get(canonical)
+    pub fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>> {
+        self.table.find(canonical).map(|id| self.table.entry(id))
+    }
+
+    /// Heap bytes held by the entries and their indexes (removals not
+    /// counted), for measuring memory per entry.
+    pub fn heap_bytes(&self) -> usize {
+        self.table.heap_bytes()
     }
 
     /// When this (canonical) host was last removed, if that is remembered.
@@ -679,31 +812,47 @@ impl HstsStore {
 
     /// Removes entries expired at `now`; returns how many went.
     pub fn purge_expired_at(&mut self, now: DateTime<Utc>) -> usize {
-        let dead: Vec<String> = self
-            .entries
-            .values()
-            .filter(|e| !e.is_live_at(now))
-            .map(|e| e.host.clone())
+        let dead: Vec<u32> = self
+            .table
+            .iter()
+            .filter(|(_, e)| !e.is_live_at(now))
+            .map(|(id, _)| id)
             .collect();
-        for host in &dead {
-            self.take(host);
+        for &id in &dead {
+            self.table.remove(id);
         }
         dead.len()
     }
 
     /// Inserts an entry as it is, for loading a saved store. The host is
     /// canonicalised; IP literals and invalid names are refused. An existing
-    /// entry for the same host is replaced.
-    pub fn insert_entry(&mut self, mut entry: Entry) -> Result<Option<Entry>, HostError> {
+    /// entry for the same host is replaced, and returned.
+    pub fn insert_entry(&mut self, entry: Entry) -> Result<Option<Entry>, HostError> {
         let h = CanonicalHost::new(&entry.host)?;
-        entry.host = h.into_string();
-        Ok(self.put(entry))
+        Ok(self.insert_canonical(&h, entry.include_subdomains, entry.observed, entry.expires))
+    }
+
+    /// [`HstsStore::insert_entry`] for a host already in canonical form.
+    pub fn insert_canonical(
+        &mut self,
+        host: &CanonicalHost,
+        include_subdomains: bool,
+        observed: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Option<Entry> {
+        self.put(host.as_str(), include_subdomains, observed, expires)
+            .map(|(include_subdomains, observed, expires)| Entry {
+                host: host.as_str().to_owned(),
+                include_subdomains,
+                observed,
+                expires,
+            })
     }
 }
 
-fn dynamic_match(e: &Entry) -> Match {
+fn dynamic_match(e: EntryRef<'_>) -> Match {
     Match {
-        host: e.host.clone(),
+        host: e.host.to_owned(),
         include_subdomains: e.include_subdomains,
         expires: Some(e.expires),
         source: Source::Dynamic,

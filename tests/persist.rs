@@ -285,3 +285,56 @@ fn real_curl_reads_our_export_and_we_read_curls_file() {
     assert!(e.include_subdomains);
     assert!((e.expires - (now + Duration::days(1))).num_seconds().abs() <= 1);
 }
+
+#[test]
+fn a_public_suffix_list_given_at_run_time_regroups_sites() {
+    let dir = tempfile::tempdir().unwrap();
+    let psl = dir.path().join("psl.dat");
+    // Here `site.example` is a public suffix, so `b.site.example` is a site.
+    std::fs::write(
+        &psl,
+        "// test list\n// ===BEGIN ICANN DOMAINS===\nexample\nsite.example\n",
+    )
+    .unwrap();
+    let hsts = |store: &Path, psl_file: Option<&Path>, args: &[&str]| {
+        let mut c = Command::new(HSTS);
+        c.args(["--no-preload", "--now", "2026-11-01T00:00:00Z", "--store"])
+            .arg(store);
+        if let Some(p) = psl_file {
+            c.arg("--psl").arg(p);
+        }
+        let out = c.args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        )
+    };
+    for psl_file in [None, Some(psl.as_path())] {
+        let store = dir.path().join(format!("store-{}.bin", psl_file.is_some()));
+        for host in ["a.b.site.example", "c.b.site.example", "d.z.site.example"] {
+            let (code, ..) = hsts(
+                &store,
+                psl_file,
+                &["observe", &format!("https://{host}/"), "max-age=600"],
+            );
+            assert_eq!(code, Some(0));
+        }
+        let (code, out, _) = hsts(&store, psl_file, &["forget", "--site", "b.site.example"]);
+        assert_eq!(code, Some(0));
+        // The built-in list knows no `example`: the site is `site.example`
+        // and all three go. With the given list only b.site.example's two go.
+        let want = if psl_file.is_some() { "removed 2" } else { "removed 3" };
+        assert_eq!(out, want);
+    }
+    let store = dir.path().join("store-bad.bin");
+    let missing = dir.path().join("missing.dat");
+    let (code, _, err) = hsts(&store, Some(&missing), &["list"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("public suffix list"), "{err}");
+    let empty = dir.path().join("empty.dat");
+    std::fs::write(&empty, "example\n").unwrap();
+    let (code, _, err) = hsts(&store, Some(&empty), &["list"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("BEGIN ICANN DOMAINS"), "{err}");
+}

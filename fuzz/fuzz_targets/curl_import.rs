@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         for e in &entries {
             assert!(matches!(hsts::host::canonicalize(&e.host), Ok(hsts::Host::Domain(_))));
         }
-        let text = hsts::persist::export_curl(&entries);
+        let text = hsts::persist::export_curl(entries.iter().map(hsts::Entry::as_ref));
         let (again, skipped) = hsts::persist::import_curl(text.as_bytes(), now).expect("our export imports");
         assert!(skipped.is_empty());
         assert_eq!(again.len(), entries.len());

@@ -12,9 +12,13 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(store) = hsts::persist::decode(data, config.clone()) {
         let now = Utc.timestamp_opt(0, 0).unwrap();
-        let again = hsts::persist::decode(&hsts::persist::encode(&store, now), config).expect("re-encoded store decodes");
-        let mut a: Vec<_> = store.iter().filter(|e| e.is_live_at(now)).cloned().collect();
-        let mut b: Vec<_> = again.iter().cloned().collect();
+        let again = hsts::persist::decode(&hsts::persist::encode(&store, now), config.clone()).expect("re-encoded store decodes");
+        assert!(store.len() <= config.capacity);
+        for e in store.iter() {
+            assert_eq!(store.get_str(e.host), Some(e));
+        }
+        let mut a: Vec<_> = store.iter().filter(|e| e.is_live_at(now)).collect();
+        let mut b: Vec<_> = again.iter().collect();
         a.sort_by(|x, y| x.host.cmp(&y.host));
         b.sort_by(|x, y| x.host.cmp(&y.host));
         assert_eq!(a, b);

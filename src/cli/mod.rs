@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use std::sync::Arc;
 
+use hsts::psl::{SuffixList, SuffixSource};
 use hsts::store::{HstsStore, PreloadSource, StoreConfig};
 
 mod preload_cmd;
@@ -41,6 +42,10 @@ pub struct Cli {
         conflicts_with = "no_preload"
     )]
     preload: Option<PathBuf>,
+    /// Use this Public Suffix List (publicsuffix.org format) instead of the
+    /// built-in one, to group hosts into sites for quotas and `forget --site`.
+    #[arg(long, global = true, value_name = "FILE")]
+    psl: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -306,11 +311,16 @@ impl Ctx {
                 );
             }
         }
+        let suffix_list = match &cli.psl {
+            None => SuffixSource::Builtin,
+            Some(path) => SuffixSource::List(Arc::new(load_psl(path)?)),
+        };
         Ok(Ctx {
             now,
             config: StoreConfig {
                 exempt_localhost: !cli.pin_localhost,
                 preload,
+                suffix_list,
                 ..StoreConfig::default()
             },
             store_path: cli.store.clone(),
@@ -321,6 +331,23 @@ impl Ctx {
     pub fn preload_list(&self) -> Result<Option<&hsts::preload::PreloadList>, CliError> {
         Ok(self.config.preload.list())
     }
+}
+
+/// The largest Public Suffix List file read (the real one is about 250 KB).
+const MAX_PSL_LEN: u64 = 16 << 20;
+
+/// Reads and parses a Public Suffix List file, within [`MAX_PSL_LEN`].
+fn load_psl(path: &std::path::Path) -> Result<SuffixList, CliError> {
+    use std::io::Read;
+    let fail = |what: String| CliError::Failed(format!("public suffix list {}: {what}", path.display()));
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PSL_LEN + 1).read_to_string(&mut text))
+        .map_err(|e| fail(e.to_string()))?;
+    if text.len() as u64 > MAX_PSL_LEN {
+        return Err(fail(format!("larger than {MAX_PSL_LEN} bytes")));
+    }
+    SuffixList::parse(&text).map_err(|e| fail(e.to_string()))
 }
 
 fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError> {

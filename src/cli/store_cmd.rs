@@ -94,7 +94,7 @@ pub(crate) fn forget(ctx: &Ctx, out: &mut dyn Write, what: Forget) -> Result<u8,
 pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, CliError> {
     let store = ctx.load_store()?;
     let mut entries: Vec<_> = store.iter().filter(|e| e.is_live_at(ctx.now)).collect();
-    entries.sort_by(|a, b| a.host.cmp(&b.host));
+    entries.sort_by(|a, b| a.host.cmp(b.host));
     for e in entries {
         if json {
             let v = json!({

@@ -8,13 +8,13 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
 use super::{PersistError, MAX_FILE_LEN};
 use crate::host::{self, Host};
-use crate::store::Entry;
+use crate::store::{Entry, EntryRef};
 
 const STAMP_FORMAT: &str = "%Y%m%d %H:%M:%S";
 const MAX_LINE_LEN: usize = 4096;
 
 /// Writes entries as a curl HSTS cache file.
-pub fn export_curl<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> String {
+pub fn export_curl<'a>(entries: impl IntoIterator<Item = EntryRef<'a>>) -> String {
     let mut out =
         String::from("# HSTS cache written by hsts; the format of curl's CURLOPT_HSTS file.\n");
     for e in entries {
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(entries[1].expires, DateTime::<Utc>::MAX_UTC);
         let lines: Vec<usize> = skipped.iter().map(|s| s.0).collect();
         assert_eq!(lines, [5, 6, 7, 8, 9, 10]);
-        let out = export_curl(&entries);
+        let out = export_curl(entries.iter().map(Entry::as_ref));
         assert!(out.contains(".example.com \"20270101 00:00:00\"\n"));
         assert!(out.contains("www.example.org \"unlimited\"\n"));
         let (again, none) = import_curl(out.as_bytes(), now).unwrap();

@@ -30,12 +30,15 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use bincode::{Decode, Encode};
+use std::borrow::Cow;
+
+use bincode::{BorrowDecode, Encode};
 use chrono::{DateTime, Duration, Utc};
+use hashbrown::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::host::CanonicalHost;
-use crate::store::{Entry, HstsStore, StoreConfig};
+use crate::store::{Entry, EntryRef, HstsStore, StoreConfig};
 
 pub use curl::{export_curl, import_curl};
 
@@ -139,19 +142,20 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Per
     }
 }
 
-/// One entry as stored: times in unix seconds.
-#[derive(Debug, Clone, Encode, Decode, Serialize, Deserialize, PartialEq, Eq)]
-struct Record {
-    host: String,
+/// One entry as stored: times in unix seconds. Decoding borrows the name
+/// from the file's bytes.
+#[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
+struct Record<'a> {
+    host: &'a str,
     include_subdomains: bool,
     observed: i64,
     expires: i64,
 }
 
 /// One removal as stored.
-#[derive(Debug, Clone, Encode, Decode, PartialEq, Eq)]
-struct Tombstone {
-    host: String,
+#[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
+struct Tombstone<'a> {
+    host: &'a str,
     removed: i64,
 }
 
@@ -163,43 +167,72 @@ fn bincode_config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<MAX_RECORD_LEN>()
 }
 
+/// An entry of a store file: name, includeSubDomains, observed, expires.
+type FileEntry<'a> = (Cow<'a, str>, bool, DateTime<Utc>, DateTime<Utc>);
+
+/// The checked contents of a store file, not yet in a store: canonical
+/// names borrowed from the file where they already were canonical.
+#[derive(Debug, Default)]
+struct Contents<'a> {
+    entries: Vec<FileEntry<'a>>,
+    tombstones: Vec<(Cow<'a, str>, DateTime<Utc>)>,
+}
+
 /// Encodes the live entries (at `now`) and recent removals as a store file.
 pub fn encode(store: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
-    let mut body = Vec::with_capacity(16 + store.len() * 40);
-    let live: Vec<&Entry> = store.iter().filter(|e| e.is_live_at(now)).collect();
+    let live = store.iter().filter(|e| e.is_live_at(now)).map(|e| Record {
+        host: e.host,
+        include_subdomains: e.include_subdomains,
+        observed: e.observed.timestamp(),
+        expires: e.expires.timestamp(),
+    });
     let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
-    let tombs: Vec<(&str, DateTime<Utc>)> = store
+    let tombs = store
         .tombstones()
         .filter(|(_, t)| *t >= keep_after)
-        .collect();
-    let cfg = bincode::config::standard();
-    // Counts first, then each record on its own, so that decoding can bound
-    // every allocation by the bytes actually present.
-    let _ = bincode::encode_into_std_write(live.len() as u64, &mut body, cfg);
-    for e in live {
-        let r = Record {
-            host: e.host.clone(),
-            include_subdomains: e.include_subdomains,
-            observed: e.observed.timestamp(),
-            expires: e.expires.timestamp(),
-        };
-        let _ = bincode::encode_into_std_write(&r, &mut body, cfg);
-    }
-    let _ = bincode::encode_into_std_write(tombs.len() as u64, &mut body, cfg);
-    for (host, t) in tombs {
-        let r = Tombstone {
-            host: host.to_owned(),
+        .map(|(host, t)| Tombstone {
+            host,
             removed: t.timestamp(),
-        };
-        let _ = bincode::encode_into_std_write(&r, &mut body, cfg);
+        });
+    encode_parts(
+        store.iter().filter(|e| e.is_live_at(now)).count(),
+        live,
+        tombs,
+        store.len() * 32,
+    )
+}
+
+/// Writes the header and body: the count of entries and each entry, then
+/// the count of removals and each removal. Counts come first so that
+/// decoding can bound every allocation by the bytes actually present.
+fn encode_parts<'a>(
+    count: usize,
+    entries: impl Iterator<Item = Record<'a>>,
+    tombstones: impl Iterator<Item = Tombstone<'a>>,
+    size_hint: usize,
+) -> Vec<u8> {
+    let cfg = bincode::config::standard();
+    let mut out = Vec::with_capacity(HEADER_LEN + 16 + size_hint);
+    out.resize(HEADER_LEN, 0);
+    let _ = bincode::encode_into_std_write(count as u64, &mut out, cfg);
+    let mut written = 0usize;
+    for r in entries {
+        let _ = bincode::encode_into_std_write(r, &mut out, cfg);
+        written += 1;
     }
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-    out.extend_from_slice(&body);
+    debug_assert_eq!(written, count);
+    let tombs: Vec<Tombstone<'a>> = tombstones.collect();
+    let _ = bincode::encode_into_std_write(tombs.len() as u64, &mut out, cfg);
+    for t in tombs {
+        let _ = bincode::encode_into_std_write(t, &mut out, cfg);
+    }
+    let body_len = (out.len() - HEADER_LEN) as u64;
+    let crc = crc32fast::hash(&out[HEADER_LEN..]);
+    out[..8].copy_from_slice(&MAGIC);
+    out[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    out[10..12].copy_from_slice(&0u16.to_le_bytes());
+    out[12..20].copy_from_slice(&body_len.to_le_bytes());
+    out[20..24].copy_from_slice(&crc.to_le_bytes());
     out
 }
 
@@ -261,33 +294,55 @@ fn body_of(bytes: &[u8]) -> Result<&[u8], PersistError> {
     Ok(body)
 }
 
-/// Decodes a store file into a store with the given settings. Bounded: no
+/// A name from a file in canonical form: borrowed when it already is
+/// canonical (the usual case), else canonicalised. IP literals and invalid
+/// names are errors.
+fn canonical_name(host: &str) -> Result<Cow<'_, str>, PersistError> {
+    match CanonicalHost::new(host) {
+        Ok(h) if h.as_str() == host => Ok(Cow::Borrowed(host)),
+        Ok(h) => Ok(Cow::Owned(h.into_string())),
+        Err(e) => Err(PersistError::InvalidEntry {
+            host: host.to_owned(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// Checks and decodes a store file without building a store. Bounded: no
 /// allocation exceeds what the bytes present can justify. Never panics.
-pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistError> {
+fn decode_contents(bytes: &[u8]) -> Result<Contents<'_>, PersistError> {
     let body = body_of(bytes)?;
-    let mut store = HstsStore::with_config(config);
     let mut rest = body;
     let count = take_count(&mut rest)?;
+    let mut out = Contents {
+        entries: Vec::with_capacity(count as usize),
+        tombstones: Vec::new(),
+    };
     for _ in 0..count {
-        let r: Record = take(&mut rest)?;
-        let entry = record_to_entry(r)?;
-        store
-            .insert_entry(entry.clone())
-            .map_err(|e| PersistError::InvalidEntry {
-                host: entry.host,
-                reason: e.to_string(),
-            })?;
+        let r: Record<'_> = take(&mut rest)?;
+        let bad = |what: &str| PersistError::InvalidEntry {
+            host: r.host.to_owned(),
+            reason: format!("{what} out of range"),
+        };
+        let observed = secs_to_time(r.observed).ok_or_else(|| bad("observed time"))?;
+        let expires = secs_to_time(r.expires).ok_or_else(|| bad("expiry time"))?;
+        if expires < observed {
+            return Err(bad("expiry before observation"));
+        }
+        out.entries.push((
+            canonical_name(r.host)?,
+            r.include_subdomains,
+            observed,
+            expires,
+        ));
     }
     let count = take_count(&mut rest)?;
+    out.tombstones.reserve(count as usize);
     for _ in 0..count {
-        let t: Tombstone = take(&mut rest)?;
-        let host = CanonicalHost::new(&t.host).map_err(|e| PersistError::InvalidEntry {
-            host: t.host.clone(),
-            reason: e.to_string(),
-        })?;
+        let t: Tombstone<'_> = take(&mut rest)?;
         let at = secs_to_time(t.removed)
             .ok_or_else(|| PersistError::Decode(format!("time {} out of range", t.removed)))?;
-        store.insert_tombstone(&host, at);
+        out.tombstones.push((canonical_name(t.host)?, at));
     }
     if !rest.is_empty() {
         return Err(PersistError::Decode(format!(
@@ -295,25 +350,29 @@ pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistErr
             rest.len()
         )));
     }
-    Ok(store)
+    Ok(out)
 }
 
-fn record_to_entry(r: Record) -> Result<Entry, PersistError> {
-    let bad = |what: &str| PersistError::InvalidEntry {
-        host: r.host.clone(),
-        reason: format!("{what} out of range"),
-    };
-    let observed = secs_to_time(r.observed).ok_or_else(|| bad("observed time"))?;
-    let expires = secs_to_time(r.expires).ok_or_else(|| bad("expiry time"))?;
-    if expires < observed {
-        return Err(bad("expiry before observation"));
+/// Puts decoded contents into a new store. Entries go in in observation
+/// order, so that the store's eviction order is the observation order.
+fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> HstsStore {
+    contents.entries.sort_by_key(|e| e.2);
+    let mut store = HstsStore::with_config(config);
+    let name_bytes = contents.entries.iter().map(|e| e.0.len()).sum();
+    store.reserve(contents.entries.len(), name_bytes);
+    for (host, isd, observed, expires) in &contents.entries {
+        store.insert_trusted(host, *isd, *observed, *expires);
     }
-    Ok(Entry {
-        host: r.host,
-        include_subdomains: r.include_subdomains,
-        observed,
-        expires,
-    })
+    for (host, at) in &contents.tombstones {
+        store.insert_trusted_tombstone(host, *at);
+    }
+    store
+}
+
+/// Decodes a store file into a store with the given settings. Bounded: no
+/// allocation exceeds what the bytes present can justify. Never panics.
+pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistError> {
+    Ok(build_store(decode_contents(bytes)?, config))
 }
 
 /// Reads a record count, bounded by the bytes left (each record takes at
@@ -329,8 +388,8 @@ fn take_count(rest: &mut &[u8]) -> Result<u64, PersistError> {
     Ok(n)
 }
 
-fn take<T: Decode<()>>(rest: &mut &[u8]) -> Result<T, PersistError> {
-    let (v, used) = bincode::decode_from_slice(rest, bincode_config())
+fn take<'a, T: BorrowDecode<'a, ()>>(rest: &mut &'a [u8]) -> Result<T, PersistError> {
+    let (v, used) = bincode::borrow_decode_from_slice(rest, bincode_config())
         .map_err(|e| PersistError::Decode(e.to_string()))?;
     *rest = &rest[used..];
     Ok(v)
@@ -422,26 +481,80 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PersistError> {
     Ok(())
 }
 
-/// Merges `ours` into `disk`: per host the newest observation wins, and a
-/// removal wins over any entry observed before it.
-fn merge_into(disk: &mut HstsStore, ours: &HstsStore) {
-    for e in ours.iter() {
-        let newer = disk
-            .get_str(&e.host)
-            .is_none_or(|d| d.observed <= e.observed);
-        let removed_later = disk.tombstone_of(&e.host).is_some_and(|t| t > e.observed);
-        if newer && !removed_later {
-            let _ = disk.insert_entry(e.clone());
-        }
+/// Merges `ours` with what a store file holds, and encodes the result at
+/// `now`: per host the newest observation wins (ours on a tie), and a
+/// removal wins over any entry observed before it. Works on the file's
+/// records directly, looking each up in `ours`' own index, so no map of the
+/// whole file is built. Only when the union outgrows the capacity is it put
+/// through a store, whose eviction policy then decides what stays.
+fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
+    let mut disk_tombs: HashMap<&str, DateTime<Utc>> =
+        HashMap::with_capacity(disk.tombstones.len());
+    for (h, at) in &disk.tombstones {
+        let t = disk_tombs.entry(&**h).or_insert(*at);
+        *t = (*t).max(*at);
     }
-    for (host, at) in ours.tombstones() {
-        if let Ok(h) = CanonicalHost::new(host) {
-            if disk.get(&h).is_some_and(|d| d.observed <= at) {
-                let _ = disk.remove_at(host, at);
+    let removed_on_disk_after =
+        |host: &str, at: DateTime<Utc>| disk_tombs.get(host).is_some_and(|t| *t > at);
+    let removed_by_us_after =
+        |host: &str, at: DateTime<Utc>| ours.tombstone_of(host).is_some_and(|t| t >= at);
+    let mut out: Vec<(&str, bool, DateTime<Utc>, DateTime<Utc>)> =
+        Vec::with_capacity(disk.entries.len() + ours.len());
+    // Our entries that an entry on disk beats.
+    let mut beaten: HashSet<&str> = HashSet::new();
+    for (h, isd, observed, expires) in &disk.entries {
+        if let Some(o) = ours.get_str(h) {
+            if o.observed >= *observed && !removed_on_disk_after(h, o.observed) {
+                continue; // ours is written below
             }
-            disk.insert_tombstone(&h, at);
+            beaten.insert(&**h);
+        }
+        if !removed_by_us_after(h, *observed) {
+            out.push((&**h, *isd, *observed, *expires));
         }
     }
+    for o in ours.iter() {
+        if !beaten.contains(o.host)
+            && !removed_on_disk_after(o.host, o.observed)
+            && !removed_by_us_after(o.host, o.observed)
+        {
+            out.push((o.host, o.include_subdomains, o.observed, o.expires));
+        }
+    }
+    out.retain(|e| now <= e.3);
+    let mut tombs = disk_tombs.clone();
+    for (h, at) in ours.tombstones() {
+        let t = tombs.entry(h).or_insert(at);
+        *t = (*t).max(at);
+    }
+    if out.len() > ours.capacity_in_force() {
+        let mut store = HstsStore::with_config(ours.config().clone());
+        out.sort_by_key(|e| e.2);
+        for (h, isd, observed, expires) in out {
+            store.insert_trusted(h, isd, observed, expires);
+        }
+        for (h, at) in tombs {
+            store.insert_trusted_tombstone(h, at);
+        }
+        return encode(&store, now);
+    }
+    let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
+    let records = out
+        .iter()
+        .map(|&(host, include_subdomains, observed, expires)| Record {
+            host,
+            include_subdomains,
+            observed: observed.timestamp(),
+            expires: expires.timestamp(),
+        });
+    let tombs = tombs
+        .iter()
+        .filter(|(_, t)| **t >= keep_after)
+        .map(|(h, t)| Tombstone {
+            host: h,
+            removed: t.timestamp(),
+        });
+    encode_parts(out.len(), records, tombs, out.len() * 32)
 }
 
 /// Saves `store` to `path`: under the file's lock, merges with what is on
@@ -449,9 +562,11 @@ fn merge_into(disk: &mut HstsStore, ours: &HstsStore) {
 /// writes atomically. A file that cannot be read is not overwritten.
 pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), PersistError> {
     let _guard = lock(path)?;
-    let mut disk = load(path, store.config().clone())?;
-    merge_into(&mut disk, store);
-    write_atomic(path, &encode(&disk, now))
+    let bytes = match read_limited(path)? {
+        None => encode(store, now),
+        Some(disk) => merge_encode(decode_contents(&disk)?, store, now),
+    };
+    write_atomic(path, &bytes)
 }
 
 /// Loads the store under its lock, lets `f` change it, and saves it: the
@@ -503,8 +618,8 @@ pub fn export(
     format: Format,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, PersistError> {
-    let mut live: Vec<&Entry> = store.iter().filter(|e| e.is_live_at(now)).collect();
-    live.sort_by(|a, b| a.host.cmp(&b.host));
+    let mut live: Vec<EntryRef<'_>> = store.iter().filter(|e| e.is_live_at(now)).collect();
+    live.sort_by(|a, b| a.host.cmp(b.host));
     match format {
         Format::Binary => Ok(encode(store, now)),
         Format::Curl => Ok(export_curl(live).into_bytes()),
@@ -515,7 +630,7 @@ pub fn export(
                 entries: live
                     .into_iter()
                     .map(|e| JsonEntry {
-                        host: e.host.clone(),
+                        host: e.host.to_owned(),
                         include_subdomains: e.include_subdomains,
                         observed: e.observed,
                         expires: e.expires,
@@ -544,7 +659,7 @@ pub fn import(
         Format::Binary => (
             decode(bytes, store.config().clone())?
                 .iter()
-                .cloned()
+                .map(|e| e.to_entry())
                 .collect(),
             Vec::new(),
         ),
@@ -665,7 +780,7 @@ mod tests {
 
     #[test]
     fn merge_newest_wins_and_removal_wins() {
-        let mut disk = sample();
+        let disk = sample();
         let mut ours = HstsStore::new();
         ours.note_at(
             &Url::parse("https://a.example/").unwrap(),
@@ -696,7 +811,9 @@ mod tests {
         })
         .unwrap();
         ours.remove_at("c.example", t(1)).unwrap();
-        merge_into(&mut disk, &ours);
+        let on_disk = encode(&disk, t(0));
+        let merged = merge_encode(decode_contents(&on_disk).unwrap(), &ours, t(0));
+        let disk = decode(&merged, StoreConfig::default()).unwrap();
         let a = disk.get_str("a.example").unwrap();
         assert_eq!(a.observed, t(10));
         assert!(disk.get_str("b.example").unwrap().include_subdomains);

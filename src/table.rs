@@ -1,0 +1,718 @@
+//! The compact table behind [`HstsStore`](crate::HstsStore): every dynamic
+//! entry in one slab, every name in one arena, and three indexes threaded
+//! through the slab, so that an entry costs 48 bytes plus its name plus two
+//! hash-table cells, with no allocation of its own.
+//!
+//! - **Slab.** `slots[i]` holds entry `i`: where its name lies in the arena,
+//!   where its site (eTLD+1) starts in the name, includeSubDomains, and the
+//!   observation and expiry times. Freed slots are chained and reused.
+//! - **Arena.** All names back to back in 64 KiB chunks, so growing it never
+//!   copies more than one chunk and wastes at most the last chunk's tail. A
+//!   removal leaves garbage, compacted away once it outweighs the live names.
+//! - **By host.** A hash table of slot numbers, keyed by the name (foldhash
+//!   with a per-process random seed, so crafted names cannot aim for one
+//!   bucket).
+//! - **By site.** A hash table of slot numbers keyed by the site, one entry
+//!   of each site (its head); the site's entries form a circular list
+//!   through the slab, and the head's slot keeps the site's count (in a byte
+//!   that would otherwise be padding; 255 means "count by walking"). The
+//!   per-site quota reads the count, and only a full site is walked (at most
+//!   its quota) to find its oldest entry.
+//! - **By observation.** A doubly linked list through the slab in the order
+//!   entries were noted (an update moves an entry to the newest end; a load
+//!   inserts in observation order). Eviction weighs the
+//!   [`EVICTION_WINDOW`] oldest.
+//!
+//! Policy, written down in DESIGN.md ("Bounded and flush-resistant"):
+//! - a new host of a site that already holds `per_site_quota` entries
+//!   replaces that site's least recently observed entry, never another
+//!   site's;
+//! - a new host in a store holding `capacity` entries evicts, among the
+//!   [`EVICTION_WINDOW`] least recently observed entries, the one that
+//!   expires soonest.
+
+use std::fmt;
+use std::hash::BuildHasher;
+
+use chrono::{DateTime, Utc};
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+use crate::store::EntryRef;
+
+/// How many of the least recently observed entries are weighed on eviction.
+pub const EVICTION_WINDOW: usize = 8;
+
+/// The largest capacity a store takes; larger settings are clamped. It keeps
+/// slot numbers and arena offsets within 32 bits: 8,000,000 names of at most
+/// 253 bytes, plus as much garbage, stay under 4 GiB.
+pub const MAX_CAPACITY: usize = 8_000_000;
+
+/// No slot.
+const NIL: u32 = u32::MAX;
+
+/// Garbage in the arena is compacted once it exceeds both this and the
+/// bytes of live names.
+const COMPACT_MIN_GARBAGE: usize = 1 << 16;
+
+/// Bits of an arena offset that address a byte within a chunk.
+const CHUNK_BITS: u32 = 16;
+/// Bytes in a full arena chunk.
+const CHUNK: usize = 1 << CHUNK_BITS;
+/// The most chunks: offsets are `chunk << 16 | byte` in a u32.
+const MAX_CHUNKS: usize = 1 << (32 - CHUNK_BITS);
+/// A site count of this or more is not kept and is counted by walking.
+const COUNT_UNKNOWN: u8 = u8::MAX;
+
+/// Names back to back in chunks of at most [`CHUNK`] bytes; a name never
+/// straddles two chunks.
+#[derive(Debug, Clone, Default)]
+struct Arena {
+    chunks: Vec<String>,
+    /// Bytes written, live and garbage.
+    used: usize,
+}
+
+impl Arena {
+    fn get(&self, off: u32, len: u8) -> &str {
+        let start = (off as usize) & (CHUNK - 1);
+        self.chunks
+            .get((off >> CHUNK_BITS) as usize)
+            .and_then(|c| c.get(start..start + len as usize))
+            .unwrap_or("")
+    }
+
+    /// Appends a name of at most 255 bytes; its offset, or `None` when all
+    /// [`MAX_CHUNKS`] chunks are full.
+    fn push(&mut self, name: &str) -> Option<u32> {
+        let need = name.len();
+        if need > u8::MAX as usize {
+            return None;
+        }
+        if self.chunks.last().is_none_or(|c| c.len() + need > CHUNK) {
+            if self.chunks.len() >= MAX_CHUNKS {
+                return None;
+            }
+            self.chunks.push(String::new());
+        }
+        let index = self.chunks.len() - 1;
+        let c = self.chunks.last_mut()?;
+        if c.capacity() - c.len() < need {
+            // Grow by doubling up to one chunk, never beyond.
+            let target = (c.capacity() * 2).max(c.len() + need).clamp(64, CHUNK);
+            c.reserve_exact(target - c.len());
+        }
+        let off = ((index << CHUNK_BITS) | c.len()) as u32;
+        c.push_str(name);
+        self.used += need;
+        Some(off)
+    }
+
+    fn capacity(&self) -> usize {
+        self.chunks.iter().map(String::capacity).sum::<usize>()
+            + self.chunks.capacity() * std::mem::size_of::<String>()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Where the name starts in the arena.
+    name_off: u32,
+    /// Its length; 0 marks a free slot (canonical names are never empty).
+    name_len: u8,
+    /// Where the site starts in the name.
+    site_off: u8,
+    include_subdomains: bool,
+    /// In a site's head slot, the site's entry count ([`COUNT_UNKNOWN`]
+    /// when too large to keep here).
+    site_count: u8,
+    observed: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    /// The neighbours in observation order; for a free slot, `newer` chains
+    /// the free list.
+    older: u32,
+    newer: u32,
+    /// The neighbours in the site's circular list.
+    site_prev: u32,
+    site_next: u32,
+}
+
+/// The entry table. See the [module documentation](self).
+#[derive(Clone)]
+pub(crate) struct Table {
+    slots: Vec<Slot>,
+    names: Arena,
+    garbage: usize,
+    free: u32,
+    oldest: u32,
+    newest: u32,
+    len: usize,
+    by_host: HashTable<u32>,
+    by_site: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Table")
+            .field("len", &self.len)
+            .field("sites", &self.by_site.len())
+            .field("name_bytes", &self.names.used)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Table {
+    fn default() -> Self {
+        Table::new()
+    }
+}
+
+/// The name of slot `id`; empty for a free or unknown slot.
+fn name_of<'a>(slots: &[Slot], names: &'a Arena, id: u32) -> &'a str {
+    match slots.get(id as usize) {
+        Some(s) => names.get(s.name_off, s.name_len),
+        None => "",
+    }
+}
+
+/// The site of slot `id`: the tail of its name.
+fn site_of<'a>(slots: &[Slot], names: &'a Arena, id: u32) -> &'a str {
+    let name = name_of(slots, names, id);
+    let off = slots.get(id as usize).map_or(0, |s| s.site_off as usize);
+    name.get(off..).unwrap_or(name)
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new() -> Table {
+        Table {
+            slots: Vec::new(),
+            names: Arena::default(),
+            garbage: 0,
+            free: NIL,
+            oldest: NIL,
+            newest: NIL,
+            len: 0,
+            by_host: HashTable::new(),
+            by_site: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    /// Makes room for `entries` more entries with `name_bytes` more bytes of
+    /// names, so that a bulk load neither reallocates nor rehashes.
+    pub fn reserve(&mut self, entries: usize, name_bytes: usize) {
+        self.slots.reserve_exact(entries);
+        self.names.chunks.reserve(name_bytes / CHUNK + 1);
+        let Table {
+            slots,
+            names,
+            by_host,
+            by_site,
+            hasher,
+            ..
+        } = self;
+        by_host.reserve(entries, |&i| hasher.hash_one(name_of(slots, names, i)));
+        by_site.reserve(entries, |&h| hasher.hash_one(site_of(slots, names, h)));
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    fn hash(&self, s: &str) -> u64 {
+        self.hasher.hash_one(s)
+    }
+
+    /// The slot holding exactly this name.
+    pub fn find(&self, host: &str) -> Option<u32> {
+        let (slots, names) = (&self.slots, &self.names);
+        self.by_host
+            .find(self.hash(host), |&id| name_of(slots, names, id) == host)
+            .copied()
+    }
+
+    /// The entry in slot `id`.
+    pub fn entry(&self, id: u32) -> EntryRef<'_> {
+        let s = &self.slots[id as usize];
+        EntryRef {
+            host: name_of(&self.slots, &self.names, id),
+            include_subdomains: s.include_subdomains,
+            observed: s.observed,
+            expires: s.expires,
+        }
+    }
+
+    /// Every entry with its slot, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, EntryRef<'_>)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.name_len != 0)
+            .map(|(i, _)| (i as u32, self.entry(i as u32)))
+    }
+
+    /// Replaces the policy of slot `id` and makes it the most recently
+    /// observed. Returns the old `(include_subdomains, observed, expires)`.
+    pub fn update(
+        &mut self,
+        id: u32,
+        include_subdomains: bool,
+        observed: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> (bool, DateTime<Utc>, DateTime<Utc>) {
+        let s = &mut self.slots[id as usize];
+        let old = (s.include_subdomains, s.observed, s.expires);
+        s.include_subdomains = include_subdomains;
+        s.observed = observed;
+        s.expires = expires;
+        self.unlink_order(id);
+        self.link_newest(id);
+        old
+    }
+
+    /// Adds an entry for a name that is not in the table yet. `site_off` is
+    /// where its site starts in `host`. The caller keeps the table within
+    /// [`MAX_CAPACITY`], which keeps the arena within its 4 GiB; `None` (the
+    /// entry is not added) only for an empty or over-long name or a full
+    /// arena.
+    pub fn insert(
+        &mut self,
+        host: &str,
+        site_off: usize,
+        include_subdomains: bool,
+        observed: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Option<u32> {
+        debug_assert!(self.find(host).is_none());
+        if host.is_empty() || host.len() > u8::MAX as usize {
+            return None;
+        }
+        let name_off = match self.names.push(host) {
+            Some(off) => off,
+            None => {
+                self.compact();
+                self.names.push(host)?
+            }
+        };
+        let slot = Slot {
+            name_off,
+            name_len: host.len() as u8,
+            site_off: if site_off < host.len() {
+                site_off as u8
+            } else {
+                0
+            },
+            include_subdomains,
+            site_count: 0,
+            observed,
+            expires,
+            older: NIL,
+            newer: NIL,
+            site_prev: NIL,
+            site_next: NIL,
+        };
+        let id = if self.free != NIL {
+            let id = self.free;
+            self.free = self.slots[id as usize].newer;
+            self.slots[id as usize] = slot;
+            id
+        } else {
+            self.slots.push(slot);
+            (self.slots.len() - 1) as u32
+        };
+        let hash = self.hash(host);
+        let (slots, names, hasher) = (&self.slots, &self.names, &self.hasher);
+        self.by_host
+            .insert_unique(hash, id, |&i| hasher.hash_one(name_of(slots, names, i)));
+        self.link_newest(id);
+        self.link_site(id);
+        self.len += 1;
+        Some(id)
+    }
+
+    /// Removes the entry in slot `id`.
+    pub fn remove(&mut self, id: u32) {
+        let Some(s) = self.slots.get(id as usize) else {
+            return;
+        };
+        if s.name_len == 0 {
+            return;
+        }
+        let hash = self.hash(name_of(&self.slots, &self.names, id));
+        if let Ok(e) = self.by_host.find_entry(hash, |&i| i == id) {
+            e.remove();
+        }
+        self.unlink_site(id);
+        self.unlink_order(id);
+        let s = &mut self.slots[id as usize];
+        self.garbage += s.name_len as usize;
+        s.name_len = 0;
+        s.newer = self.free;
+        self.free = id;
+        self.len -= 1;
+        if self.len == 0 {
+            self.clear();
+        } else if self.garbage > COMPACT_MIN_GARBAGE && self.garbage > self.names.used / 2 {
+            self.compact();
+        }
+    }
+
+    /// Removes every entry and gives the memory back.
+    pub fn clear(&mut self) {
+        let hasher = self.hasher.clone();
+        *self = Table::new();
+        self.hasher = hasher;
+    }
+
+    /// How many entries the site has, and its least recently observed entry
+    /// (ties broken by name, so the choice does not depend on slot order).
+    pub fn site_load(&self, site: &str) -> (usize, Option<u32>) {
+        let Some(head) = self.site_head(site) else {
+            return (0, None);
+        };
+        let oldest = self.site_members_of(head).min_by(|&a, &b| {
+            let (sa, sb) = (&self.slots[a as usize], &self.slots[b as usize]);
+            sa.observed.cmp(&sb.observed).then_with(|| {
+                name_of(&self.slots, &self.names, a).cmp(name_of(&self.slots, &self.names, b))
+            })
+        });
+        (self.site_count(head), oldest)
+    }
+
+    /// The entries of a site.
+    pub fn site_members(&self, site: &str) -> Vec<u32> {
+        match self.site_head(site) {
+            Some(head) => self.site_members_of(head).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn site_head(&self, site: &str) -> Option<u32> {
+        let (slots, names) = (&self.slots, &self.names);
+        self.by_site
+            .find(self.hash(site), |&h| site_of(slots, names, h) == site)
+            .copied()
+    }
+
+    /// The entry count of the site whose head is `head`.
+    fn site_count(&self, head: u32) -> usize {
+        match self.slots[head as usize].site_count {
+            COUNT_UNKNOWN => self.site_members_of(head).count(),
+            n => n as usize,
+        }
+    }
+
+    fn site_members_of(&self, head: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut next = Some(head);
+        let mut steps = 0usize;
+        std::iter::from_fn(move || {
+            let id = next?;
+            steps += 1;
+            let n = self.slots[id as usize].site_next;
+            next = (n != head && n != NIL && steps < self.len).then_some(n);
+            Some(id)
+        })
+    }
+
+    /// The entry to evict when the store is full: among the
+    /// [`EVICTION_WINDOW`] least recently observed, the one that expires
+    /// soonest (the older on a tie).
+    pub fn victim(&self) -> Option<u32> {
+        let mut id = self.oldest;
+        let mut best: Option<u32> = None;
+        for _ in 0..EVICTION_WINDOW {
+            if id == NIL {
+                break;
+            }
+            let s = &self.slots[id as usize];
+            if best.is_none_or(|b| s.expires < self.slots[b as usize].expires) {
+                best = Some(id);
+            }
+            id = s.newer;
+        }
+        best
+    }
+
+    /// Recomputes every entry's site, for a new Public Suffix List.
+    pub fn resite(&mut self, site_off: impl Fn(&str) -> usize) {
+        self.by_site.clear();
+        for id in 0..self.slots.len() as u32 {
+            if self.slots[id as usize].name_len == 0 {
+                continue;
+            }
+            let off = site_off(name_of(&self.slots, &self.names, id));
+            let s = &mut self.slots[id as usize];
+            s.site_off = if off < s.name_len as usize {
+                off as u8
+            } else {
+                0
+            };
+            self.link_site(id);
+        }
+    }
+
+    /// Bytes held, for the benches: slots, arena and both indexes (a hash
+    /// table of capacity `c` has `c * 8 / 7` buckets, each its value plus a
+    /// control byte).
+    pub fn heap_bytes(&self) -> usize {
+        let buckets = |c: usize| if c == 0 { 0 } else { c * 8 / 7 };
+        self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.names.capacity()
+            + buckets(self.by_host.capacity()) * (std::mem::size_of::<u32>() + 1)
+            + buckets(self.by_site.capacity()) * (std::mem::size_of::<u32>() + 1)
+    }
+
+    fn link_newest(&mut self, id: u32) {
+        let newest = self.newest;
+        let s = &mut self.slots[id as usize];
+        s.older = newest;
+        s.newer = NIL;
+        if newest == NIL {
+            self.oldest = id;
+        } else {
+            self.slots[newest as usize].newer = id;
+        }
+        self.newest = id;
+    }
+
+    fn unlink_order(&mut self, id: u32) {
+        let Slot { older, newer, .. } = self.slots[id as usize];
+        if older == NIL {
+            self.oldest = newer;
+        } else {
+            self.slots[older as usize].newer = newer;
+        }
+        if newer == NIL {
+            self.newest = older;
+        } else {
+            self.slots[newer as usize].older = older;
+        }
+    }
+
+    fn link_site(&mut self, id: u32) {
+        let hash = self.hash(site_of(&self.slots, &self.names, id));
+        let Table {
+            slots,
+            names,
+            by_site,
+            hasher,
+            ..
+        } = self;
+        let site = site_of(slots, names, id);
+        match by_site.find(hash, |&h| site_of(slots, names, h) == site) {
+            Some(&head) => {
+                let h = &mut slots[head as usize];
+                h.site_count = h.site_count.saturating_add(1);
+                let next = h.site_next;
+                h.site_next = id;
+                slots[id as usize].site_prev = head;
+                slots[id as usize].site_next = next;
+                slots[next as usize].site_prev = id;
+            }
+            None => {
+                let s = &mut slots[id as usize];
+                s.site_prev = id;
+                s.site_next = id;
+                s.site_count = 1;
+                let slots: &[Slot] = slots;
+                by_site.insert_unique(hash, id, |&h| hasher.hash_one(site_of(slots, names, h)));
+            }
+        }
+    }
+
+    fn unlink_site(&mut self, id: u32) {
+        let hash = self.hash(site_of(&self.slots, &self.names, id));
+        let Slot {
+            site_prev: prev,
+            site_next: next,
+            ..
+        } = self.slots[id as usize];
+        let (slots, names) = (&self.slots, &self.names);
+        let site = site_of(slots, names, id);
+        let Ok(mut e) = self
+            .by_site
+            .find_entry(hash, |&h| site_of(slots, names, h) == site)
+        else {
+            return;
+        };
+        if next == id || next == NIL {
+            e.remove();
+            return;
+        }
+        let head = e.get_mut();
+        let old_head = *head;
+        if old_head == id {
+            *head = next;
+        }
+        let new_head = *head;
+        let count = self.slots[old_head as usize].site_count;
+        self.slots[prev as usize].site_next = next;
+        self.slots[next as usize].site_prev = prev;
+        self.slots[new_head as usize].site_count = match count {
+            COUNT_UNKNOWN => {
+                let n = self.site_members_of(new_head).count();
+                u8::try_from(n)
+                    .ok()
+                    .filter(|&n| n < COUNT_UNKNOWN)
+                    .unwrap_or(COUNT_UNKNOWN)
+            }
+            n => n.saturating_sub(1),
+        };
+    }
+
+    /// Rewrites the arena with only the live names.
+    fn compact(&mut self) {
+        let mut names = Arena::default();
+        names
+            .chunks
+            .reserve((self.names.used - self.garbage) / CHUNK + 1);
+        for s in self.slots.iter_mut().filter(|s| s.name_len != 0) {
+            // The live names took no more room before; they fit again.
+            if let Some(off) = names.push(self.names.get(s.name_off, s.name_len)) {
+                s.name_off = off;
+            }
+        }
+        self.names = names;
+        self.garbage = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap()
+    }
+
+    /// Checks every index against a plain scan of the slab.
+    fn check(t: &Table) {
+        let live: Vec<(u32, EntryRef<'_>)> = t.iter().collect();
+        assert_eq!(live.len(), t.len());
+        for (id, e) in &live {
+            assert_eq!(t.find(e.host), Some(*id));
+            let site = site_of(&t.slots, &t.names, *id);
+            let members = t.site_members(site);
+            assert!(members.contains(id));
+            assert_eq!(t.site_load(site).0, members.len());
+        }
+        let mut n = 0;
+        let mut id = t.oldest;
+        while id != NIL {
+            n += 1;
+            id = t.slots[id as usize].newer;
+        }
+        assert_eq!(n, t.len());
+        assert_eq!(t.by_host.len(), t.len());
+    }
+
+    #[test]
+    fn insert_update_remove_keep_indexes_consistent() {
+        let mut tb = Table::new();
+        let mut ids = Vec::new();
+        for i in 0..200 {
+            let host = format!("h{i}.site{}.example", i % 7);
+            let off = host.find("site").unwrap();
+            ids.push(tb.insert(&host, off, i % 2 == 0, t(i), t(i + 100)).unwrap());
+        }
+        check(&tb);
+        assert_eq!(tb.site_load("site3.example").0, 29);
+        for &id in ids.iter().step_by(3) {
+            tb.remove(id);
+        }
+        check(&tb);
+        let id = tb.find("h1.site1.example").unwrap();
+        let old = tb.update(id, true, t(500), t(600));
+        assert_eq!(old, (false, t(1), t(101)));
+        assert_eq!(tb.newest, id);
+        // Freed slots are reused.
+        let before = tb.slots.len();
+        tb.insert("new.site0.example", 4, false, t(501), t(502));
+        assert_eq!(tb.slots.len(), before);
+        check(&tb);
+    }
+
+    #[test]
+    fn large_sites_are_counted_past_the_byte() {
+        let mut tb = Table::new();
+        let mut ids = Vec::new();
+        for i in 0..300 {
+            let host = format!("h{i}.big.example");
+            ids.push(
+                tb.insert(&host, host.len() - 11, false, t(i), t(999))
+                    .unwrap(),
+            );
+        }
+        tb.insert("other.example", 0, false, t(0), t(1)).unwrap();
+        assert_eq!(tb.site_load("big.example").0, 300);
+        check(&tb);
+        // Remove the head each time, so the count moves from slot to slot,
+        // and cross back under 255.
+        for _ in 0..100 {
+            let head = tb.site_head("big.example").unwrap();
+            tb.remove(head);
+        }
+        assert_eq!(tb.site_load("big.example").0, 200);
+        check(&tb);
+        for &id in &ids {
+            tb.remove(id);
+        }
+        assert_eq!(tb.site_load("big.example"), (0, None));
+        assert_eq!(tb.len(), 1);
+        check(&tb);
+    }
+
+    #[test]
+    fn victim_is_the_soonest_expiring_of_the_oldest_window() {
+        let mut tb = Table::new();
+        for i in 0..20 {
+            // The fifth oldest expires first; the 15th expires even sooner
+            // but is outside the window.
+            let exp = match i {
+                4 => t(50),
+                14 => t(10),
+                _ => t(1000 + i),
+            };
+            tb.insert(&format!("h{i}.example"), 0, false, t(i), exp);
+        }
+        assert_eq!(tb.entry(tb.victim().unwrap()).host, "h4.example");
+    }
+
+    #[test]
+    fn arena_is_compacted_and_names_survive() {
+        let mut tb = Table::new();
+        let long = "x".repeat(60);
+        for i in 0..5000 {
+            tb.insert(&format!("{long}.{i}.example"), 0, false, t(0), t(1));
+        }
+        let ids: Vec<u32> = tb.iter().map(|(id, _)| id).collect();
+        for id in &ids[..4000] {
+            tb.remove(*id);
+        }
+        let live: usize = tb.iter().map(|(_, e)| e.host.len()).sum();
+        let bound = (2 * live).max(live + COMPACT_MIN_GARBAGE);
+        assert!(tb.garbage < 4000 * 70, "never compacted");
+        assert!(tb.names.used <= bound, "arena {} for {live}", tb.names.used);
+        check(&tb);
+        assert!(tb.find(&format!("{long}.4999.example")).is_some());
+        for id in &ids[4000..] {
+            tb.remove(*id);
+        }
+        assert_eq!(tb.len(), 0);
+        assert_eq!(tb.names.used, 0);
+    }
+
+    #[test]
+    fn resite_rebuilds_site_lists() {
+        let mut tb = Table::new();
+        tb.insert("a.b.example", 0, false, t(0), t(1));
+        tb.insert("c.b.example", 0, false, t(0), t(1));
+        assert_eq!(tb.site_load("b.example").0, 0);
+        tb.resite(|h| h.find('.').map_or(0, |d| d + 1));
+        assert_eq!(tb.site_load("b.example").0, 2);
+        check(&tb);
+    }
+}

@@ -1,0 +1,223 @@
+//! The bounded store against a plain model of its eviction policy.
+//!
+//! The model keeps a `Vec` of rows in noting order (an update moves a row to
+//! the end) and applies the written policy with linear scans: a new host of
+//! a full site replaces the site's least recently observed entry (ties by
+//! name); a new host in a full store evicts, among the `EVICTION_WINDOW`
+//! oldest rows, the one that expires soonest (the older on a tie). Random
+//! notes, removals, site clearings and purges over a tiny capacity and
+//! quota run through both, and every entry must agree after every step.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use hsts::store::EVICTION_WINDOW;
+use hsts::{HstsStore, Outcome, PreloadSource, StoreConfig, Transport};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use url::Url;
+
+const CAPACITY: usize = 6;
+const QUOTA: usize = 3;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Note {
+        sub: &'static str,
+        site: &'static str,
+        max_age: u64,
+        isd: bool,
+    },
+    Advance(i64),
+    Remove {
+        sub: &'static str,
+        site: &'static str,
+    },
+    ClearSite(&'static str),
+    Purge,
+}
+
+fn host(sub: &str, site: &str) -> String {
+    if sub.is_empty() {
+        site.to_owned()
+    } else {
+        format!("{sub}.{site}")
+    }
+}
+
+fn gen_op() -> impl Strategy<Value = Op> {
+    let sub = prop::sample::select(vec!["", "a", "b", "c", "d", "e.f"]);
+    let site = prop::sample::select(vec!["x.com", "y.com", "z.co.uk"]);
+    prop_oneof![
+        8 => (sub.clone(), site.clone(), prop_oneof![1 => Just(0u64), 6 => 1u64..40], any::<bool>())
+            .prop_map(|(sub, site, max_age, isd)| Op::Note { sub, site, max_age, isd }),
+        3 => (0i64..6).prop_map(Op::Advance),
+        1 => (sub, site.clone()).prop_map(|(sub, site)| Op::Remove { sub, site }),
+        1 => site.prop_map(Op::ClearSite),
+        1 => Just(Op::Purge),
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    host: String,
+    site: &'static str,
+    isd: bool,
+    observed: DateTime<Utc>,
+    expires: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct Model {
+    rows: Vec<Row>,
+}
+
+impl Model {
+    fn pos(&self, host: &str) -> Option<usize> {
+        self.rows.iter().position(|r| r.host == host)
+    }
+
+    fn note(&mut self, row: Row, max_age: u64, now: DateTime<Utc>) -> Outcome {
+        if max_age == 0 {
+            return match self.pos(&row.host) {
+                Some(i) => {
+                    self.rows.remove(i);
+                    Outcome::Removed
+                }
+                None => Outcome::Ignored(hsts::IgnoreReason::NotKnown),
+            };
+        }
+        if let Some(i) = self.pos(&row.host) {
+            let old = self.rows.remove(i);
+            self.rows.push(row);
+            return if now <= old.expires {
+                Outcome::Updated
+            } else {
+                Outcome::Noted
+            };
+        }
+        while self.rows.iter().filter(|r| r.site == row.site).count() >= QUOTA {
+            let oldest = self
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.site == row.site)
+                .min_by(|(_, a), (_, b)| (a.observed, &a.host).cmp(&(b.observed, &b.host)))
+                .map(|(i, _)| i)
+                .unwrap();
+            self.rows.remove(oldest);
+        }
+        while self.rows.len() >= CAPACITY {
+            let mut best = 0;
+            for i in 1..EVICTION_WINDOW.min(self.rows.len()) {
+                if self.rows[i].expires < self.rows[best].expires {
+                    best = i;
+                }
+            }
+            self.rows.remove(best);
+        }
+        self.rows.push(row);
+        Outcome::Noted
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+}
+
+fn run(ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut store = HstsStore::with_config(StoreConfig {
+        preload: PreloadSource::Off,
+        capacity: CAPACITY,
+        per_site_quota: QUOTA,
+        ..StoreConfig::default()
+    });
+    let mut model = Model::default();
+    let mut now = t0();
+    for op in ops {
+        match op {
+            Op::Note {
+                sub,
+                site,
+                max_age,
+                isd,
+            } => {
+                let h = host(sub, site);
+                let value = if *isd {
+                    format!("max-age={max_age}; includeSubDomains")
+                } else {
+                    format!("max-age={max_age}")
+                };
+                let url = Url::parse(&format!("https://{h}/")).unwrap();
+                let got = store.note_at(&url, [value], Transport::Secure, now);
+                let want = model.note(
+                    Row {
+                        host: h,
+                        site,
+                        isd: *isd,
+                        observed: now,
+                        expires: now + Duration::seconds(*max_age as i64),
+                    },
+                    *max_age,
+                    now,
+                );
+                prop_assert_eq!(got, want);
+            }
+            Op::Advance(s) => now += Duration::seconds(*s),
+            Op::Remove { sub, site } => {
+                let h = host(sub, site);
+                let got = store.remove_at(&h, now).unwrap().is_some();
+                let want = model.pos(&h).map(|i| model.rows.remove(i)).is_some();
+                prop_assert_eq!(got, want);
+            }
+            Op::ClearSite(site) => {
+                let got = store.clear_site_at(site, now).unwrap();
+                let before = model.rows.len();
+                model.rows.retain(|r| r.site != *site);
+                prop_assert_eq!(got, before - model.rows.len());
+            }
+            Op::Purge => {
+                let got = store.purge_expired_at(now);
+                let before = model.rows.len();
+                model.rows.retain(|r| now <= r.expires);
+                prop_assert_eq!(got, before - model.rows.len());
+            }
+        }
+        let mut have: Vec<(String, bool, DateTime<Utc>, DateTime<Utc>)> = store
+            .iter()
+            .map(|e| {
+                (
+                    e.host.to_owned(),
+                    e.include_subdomains,
+                    e.observed,
+                    e.expires,
+                )
+            })
+            .collect();
+        have.sort();
+        let mut want: Vec<(String, bool, DateTime<Utc>, DateTime<Utc>)> = model
+            .rows
+            .iter()
+            .map(|r| (r.host.clone(), r.isd, r.observed, r.expires))
+            .collect();
+        want.sort();
+        prop_assert_eq!(have, want, "after {:?}", op);
+        prop_assert!(store.len() <= CAPACITY);
+        prop_assert!(store.tombstones().count() <= CAPACITY);
+        for r in &model.rows {
+            prop_assert_eq!(store.get_str(&r.host).map(|e| e.observed), Some(r.observed));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn bounded_store_follows_its_written_policy(ops in prop::collection::vec(gen_op(), 1..=80)) {
+        run(&ops)?;
+    }
+}
