@@ -1,5 +1,5 @@
 //! The shared handle: do reads run side by side? Upgrades from 1 and 2
-//! threads at once through `SharedHstsStore` (an `RwLock`), against the same
+//! threads at once through `SharedHstsStore` (a sharded lock), against the same
 //! store with no lock at all (what the machine allows) and behind a `Mutex`
 //! (what serialised reads look like). Each iteration is one upgrade on every
 //! thread at once and is timed by the wall clock: equal times for 1 and 2

@@ -24,7 +24,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -56,7 +58,7 @@ struct Persistence {
 
 #[derive(Debug)]
 struct Inner {
-    store: RwLock<HstsStore>,
+    store: ShardedLock<HstsStore>,
     persistence: Option<Persistence>,
     changes: AtomicU64,
     /// The error of the last automatic save, if it failed.
@@ -77,8 +79,9 @@ impl Drop for Inner {
 /// A shared, thread-safe HSTS store: cheap to clone (one `Arc`), `Send`
 /// and `Sync`. Clones share one store.
 ///
-/// Upgrades and lookups take a read lock and run side by side; noting takes
-/// the write lock for one map operation. A lock poisoned by a panic in
+/// Upgrades and lookups take a read lock and run side by side; the lock is
+/// sharded per thread, so readers on different cores do not even share a
+/// cache line. Noting takes the write lock for one store operation. A lock poisoned by a panic in
 /// another thread is recovered, never propagated: every change to the store
 /// is a single insert or remove, so a panic cannot leave it half-changed.
 #[derive(Debug, Clone)]
@@ -134,7 +137,7 @@ impl SharedHstsStore {
     fn build(store: HstsStore, persistence: Option<Persistence>) -> Self {
         SharedHstsStore {
             inner: Arc::new(Inner {
-                store: RwLock::new(store),
+                store: ShardedLock::new(store),
                 persistence,
                 changes: AtomicU64::new(0),
                 last_save_error: Mutex::new(None),
@@ -153,11 +156,11 @@ impl SharedHstsStore {
         f(&mut self.write_guard())
     }
 
-    fn read_guard(&self) -> RwLockReadGuard<'_, HstsStore> {
+    fn read_guard(&self) -> ShardedLockReadGuard<'_, HstsStore> {
         self.inner.store.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_guard(&self) -> RwLockWriteGuard<'_, HstsStore> {
+    fn write_guard(&self) -> ShardedLockWriteGuard<'_, HstsStore> {
         self.inner.store.write().unwrap_or_else(|e| e.into_inner())
     }
 

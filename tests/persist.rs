@@ -324,7 +324,11 @@ fn a_public_suffix_list_given_at_run_time_regroups_sites() {
         assert_eq!(code, Some(0));
         // The built-in list knows no `example`: the site is `site.example`
         // and all three go. With the given list only b.site.example's two go.
-        let want = if psl_file.is_some() { "removed 2" } else { "removed 3" };
+        let want = if psl_file.is_some() {
+            "removed 2"
+        } else {
+            "removed 3"
+        };
         assert_eq!(out, want);
     }
     let store = dir.path().join("store-bad.bin");

@@ -339,7 +339,8 @@ const MAX_PSL_LEN: u64 = 16 << 20;
 /// Reads and parses a Public Suffix List file, within [`MAX_PSL_LEN`].
 fn load_psl(path: &std::path::Path) -> Result<SuffixList, CliError> {
     use std::io::Read;
-    let fail = |what: String| CliError::Failed(format!("public suffix list {}: {what}", path.display()));
+    let fail =
+        |what: String| CliError::Failed(format!("public suffix list {}: {what}", path.display()));
     let mut text = String::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_PSL_LEN + 1).read_to_string(&mut text))
