@@ -311,7 +311,7 @@ pub struct HstsStore {
     table: Table,
     /// Hosts removed (max-age=0, forget) and when: merging with a store file
     /// that another process wrote lets a newer removal win over an older
-    /// entry. Bounded by the capacity: when full, the older half is forgotten.
+    /// entry. At most twice the capacity; when full, the older ones go.
     tombstones: HashMap<Box<str>, DateTime<Utc>>,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
@@ -734,18 +734,20 @@ impl HstsStore {
         Some(e)
     }
 
-    /// Remembers a removal, keeping the newest time, within the capacity:
-    /// when full, the older half of the removals is forgotten.
+    /// Remembers a removal, keeping the newest time. At most twice the
+    /// capacity are kept: when that many are held, only the newest
+    /// `capacity` of them stay (so clearing a full store keeps every
+    /// removal it made).
     fn record_removal(&mut self, host: &str, at: DateTime<Utc>) {
         match self.tombstones.get_mut(host) {
             Some(t) => *t = (*t).max(at),
             None => {
-                if self.tombstones.len() >= self.capacity() {
-                    let mut times: Vec<DateTime<Utc>> = self.tombstones.values().copied().collect();
-                    let mid = times.len() / 2;
-                    let (_, cut, _) = times.select_nth_unstable(mid);
-                    let cut = *cut;
-                    self.tombstones.retain(|_, t| *t > cut);
+                let keep = self.capacity();
+                if self.tombstones.len() >= 2 * keep {
+                    let mut all: Vec<(Box<str>, DateTime<Utc>)> = self.tombstones.drain().collect();
+                    all.select_nth_unstable_by(keep, |a, b| b.1.cmp(&a.1));
+                    all.truncate(keep);
+                    self.tombstones.extend(all);
                 }
                 self.tombstones.insert(host.into(), at);
             }
@@ -753,7 +755,8 @@ impl HstsStore {
     }
 
     /// Hosts removed from this store and when, for merging with a store
-    /// file. At most as many as the capacity are remembered.
+    /// file. At most twice as many as the capacity are remembered, the
+    /// newest ones.
     pub fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
         self.tombstones.iter().map(|(h, t)| (&**h, *t))
     }
@@ -1028,6 +1031,34 @@ mod tests {
         note(&mut s, "https://c.example/", "max-age=5", 0);
         s.clear();
         assert_eq!(s.iter().count(), 0);
+    }
+
+    #[test]
+    fn removals_are_bounded_and_clearing_a_full_store_keeps_them_all() {
+        let mut s = HstsStore::with_config(StoreConfig {
+            capacity: 10,
+            preload: PreloadSource::Off,
+            ..StoreConfig::default()
+        });
+        for i in 0..10 {
+            note(
+                &mut s,
+                &format!("https://h{i}.s{i}.example/"),
+                "max-age=99",
+                0,
+            );
+        }
+        assert_eq!(s.clear_at(t(1)), 10);
+        assert_eq!(s.tombstones().count(), 10);
+        for i in 0..100 {
+            let url = format!("https://r{i}.s{i}.example/");
+            note(&mut s, &url, "max-age=99", 2 + i);
+            assert_eq!(note(&mut s, &url, "max-age=0", 2 + i), Outcome::Removed);
+            assert!(s.tombstones().count() <= 20);
+        }
+        // The newest removals are the ones remembered.
+        assert!(s.tombstone_of("r99.s99.example").is_some());
+        assert!(s.tombstone_of("h0.s0.example").is_none());
     }
 
     #[test]
