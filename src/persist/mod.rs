@@ -31,6 +31,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use bincode::{BorrowDecode, Encode};
 use chrono::{DateTime, Duration, Utc};
@@ -308,16 +310,93 @@ fn canonical_name(host: &str) -> Result<Cow<'_, str>, PersistError> {
     }
 }
 
-/// Checks and decodes a store file without building a store. Bounded: no
-/// allocation exceeds what the bytes present can justify. Never panics.
-fn decode_contents(bytes: &[u8]) -> Result<Contents<'_>, PersistError> {
+/// The `keep` most recent of a stream of items, by time: a plain vector
+/// while no more than `keep` are expected, else a min-heap of `keep` that
+/// drops the oldest. Memory is bounded by `keep`, whatever the file claims.
+enum Newest<T> {
+    All(Vec<(DateTime<Utc>, T)>),
+    Heap {
+        keep: usize,
+        seq: u64,
+        heap: BinaryHeap<Reverse<Timed<T>>>,
+    },
+}
+
+/// An item ordered by its time, then by arrival; the item itself does not
+/// take part in the ordering.
+struct Timed<T> {
+    at: DateTime<Utc>,
+    seq: u64,
+    item: T,
+}
+
+impl<T> PartialEq for Timed<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl<T> Eq for Timed<T> {}
+impl<T> PartialOrd for Timed<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Timed<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+impl<T> Newest<T> {
+    fn new(expected: u64, keep: usize) -> Newest<T> {
+        if expected <= keep as u64 {
+            Newest::All(Vec::with_capacity(expected as usize))
+        } else {
+            Newest::Heap {
+                keep,
+                seq: 0,
+                heap: BinaryHeap::with_capacity(keep + 1),
+            }
+        }
+    }
+
+    fn push(&mut self, at: DateTime<Utc>, item: T) {
+        match self {
+            Newest::All(v) => v.push((at, item)),
+            Newest::Heap { keep, seq, heap } => {
+                *seq += 1;
+                heap.push(Reverse(Timed {
+                    at,
+                    seq: *seq,
+                    item,
+                }));
+                if heap.len() > *keep {
+                    heap.pop();
+                }
+            }
+        }
+    }
+
+    fn into_vec(self) -> Vec<(DateTime<Utc>, T)> {
+        match self {
+            Newest::All(v) => v,
+            Newest::Heap { heap, .. } => {
+                heap.into_iter().map(|Reverse(t)| (t.at, t.item)).collect()
+            }
+        }
+    }
+}
+
+/// Checks and decodes a store file without building a store. Of the
+/// entries, only the `keep` most recently observed are kept (a store of
+/// that capacity could hold no more), and of the removals the `2 * keep`
+/// newest, so memory is bounded by `keep` and not by what the file claims.
+/// Never panics.
+fn decode_contents(bytes: &[u8], keep: usize) -> Result<Contents<'_>, PersistError> {
     let body = body_of(bytes)?;
     let mut rest = body;
     let count = take_count(&mut rest)?;
-    let mut out = Contents {
-        entries: Vec::with_capacity(count as usize),
-        tombstones: Vec::new(),
-    };
+    let mut entries = Newest::new(count, keep);
     for _ in 0..count {
         let r: Record<'_> = take(&mut rest)?;
         let bad = |what: &str| PersistError::InvalidEntry {
@@ -329,20 +408,18 @@ fn decode_contents(bytes: &[u8]) -> Result<Contents<'_>, PersistError> {
         if expires < observed {
             return Err(bad("expiry before observation"));
         }
-        out.entries.push((
-            canonical_name(r.host)?,
-            r.include_subdomains,
+        entries.push(
             observed,
-            expires,
-        ));
+            (canonical_name(r.host)?, r.include_subdomains, expires),
+        );
     }
     let count = take_count(&mut rest)?;
-    out.tombstones.reserve(count as usize);
+    let mut tombstones = Newest::new(count, keep.saturating_mul(2));
     for _ in 0..count {
         let t: Tombstone<'_> = take(&mut rest)?;
         let at = secs_to_time(t.removed)
             .ok_or_else(|| PersistError::Decode(format!("time {} out of range", t.removed)))?;
-        out.tombstones.push((canonical_name(t.host)?, at));
+        tombstones.push(at, canonical_name(t.host)?);
     }
     if !rest.is_empty() {
         return Err(PersistError::Decode(format!(
@@ -350,7 +427,18 @@ fn decode_contents(bytes: &[u8]) -> Result<Contents<'_>, PersistError> {
             rest.len()
         )));
     }
-    Ok(out)
+    Ok(Contents {
+        entries: entries
+            .into_vec()
+            .into_iter()
+            .map(|(observed, (host, isd, expires))| (host, isd, observed, expires))
+            .collect(),
+        tombstones: tombstones
+            .into_vec()
+            .into_iter()
+            .map(|(at, host)| (host, at))
+            .collect(),
+    })
 }
 
 /// Puts decoded contents into a new store. Entries go in in observation
@@ -372,7 +460,8 @@ fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> HstsStore {
 /// Decodes a store file into a store with the given settings. Bounded: no
 /// allocation exceeds what the bytes present can justify. Never panics.
 pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistError> {
-    Ok(build_store(decode_contents(bytes)?, config))
+    let keep = config.capacity.clamp(1, crate::store::MAX_CAPACITY);
+    Ok(build_store(decode_contents(bytes, keep)?, config))
 }
 
 /// Reads a record count, bounded by the bytes left (each record takes at
@@ -564,7 +653,11 @@ pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), Pe
     let _guard = lock(path)?;
     let bytes = match read_limited(path)? {
         None => encode(store, now),
-        Some(disk) => merge_encode(decode_contents(&disk)?, store, now),
+        Some(disk) => merge_encode(
+            decode_contents(&disk, store.capacity_in_force())?,
+            store,
+            now,
+        ),
     };
     write_atomic(path, &bytes)
 }
@@ -758,6 +851,47 @@ mod tests {
     }
 
     #[test]
+    fn a_file_larger_than_the_capacity_keeps_the_newest_within_bounded_memory() {
+        let mut big = HstsStore::with_config(StoreConfig {
+            capacity: 1000,
+            ..StoreConfig::default()
+        });
+        for i in 0..1000i64 {
+            // Observation times out of file order.
+            let at = (i * 7919) % 1000;
+            big.insert_entry(Entry {
+                host: format!("h{at}.s{at}.example"),
+                include_subdomains: false,
+                observed: t(at),
+                expires: t(5000),
+            })
+            .unwrap();
+            big.insert_tombstone(
+                &CanonicalHost::new(&format!("gone{i}.example")).unwrap(),
+                t(i),
+            );
+        }
+        let bytes = encode(&big, t(0));
+        let contents = decode_contents(&bytes, 10).unwrap();
+        assert_eq!(contents.entries.len(), 10);
+        assert_eq!(contents.tombstones.len(), 20);
+        let small = decode(
+            &bytes,
+            StoreConfig {
+                capacity: 10,
+                ..StoreConfig::default()
+            },
+        )
+        .unwrap();
+        let mut hosts: Vec<&str> = small.iter().map(|e| e.host).collect();
+        hosts.sort();
+        let want: Vec<String> = (990..1000).map(|i| format!("h{i}.s{i}.example")).collect();
+        assert_eq!(hosts, want);
+        assert!(small.tombstone_of("gone999.example").is_some());
+        assert!(small.tombstone_of("gone0.example").is_none());
+    }
+
+    #[test]
     fn typed_errors() {
         assert!(matches!(
             decode(b"", StoreConfig::default()),
@@ -812,7 +946,7 @@ mod tests {
         .unwrap();
         ours.remove_at("c.example", t(1)).unwrap();
         let on_disk = encode(&disk, t(0));
-        let merged = merge_encode(decode_contents(&on_disk).unwrap(), &ours, t(0));
+        let merged = merge_encode(decode_contents(&on_disk, 100).unwrap(), &ours, t(0));
         let disk = decode(&merged, StoreConfig::default()).unwrap();
         let a = disk.get_str("a.example").unwrap();
         assert_eq!(a.observed, t(10));
