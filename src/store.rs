@@ -291,6 +291,13 @@ pub struct StoreConfig {
     pub suffix_list: SuffixSource,
 }
 
+impl StoreConfig {
+    /// [`StoreConfig::capacity`] as applied: within `1..=MAX_CAPACITY`.
+    pub fn capacity_in_force(&self) -> usize {
+        self.capacity.clamp(1, MAX_CAPACITY)
+    }
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
@@ -648,16 +655,11 @@ impl HstsStore {
         ids.len()
     }
 
-    /// The capacity in force: the configured one within `1..=MAX_CAPACITY`.
-    fn capacity(&self) -> usize {
-        self.config.capacity.clamp(1, MAX_CAPACITY)
-    }
-
     /// Makes room for `entries` more entries whose names take `name_bytes`
     /// bytes in all (at most up to the capacity), so that a bulk insert
     /// neither reallocates nor rehashes.
     pub fn reserve(&mut self, entries: usize, name_bytes: usize) {
-        let room = self.capacity().saturating_sub(self.len());
+        let room = self.config.capacity_in_force().saturating_sub(self.len());
         let n = entries.min(room);
         let bytes = if entries == 0 {
             0
@@ -666,11 +668,6 @@ impl HstsStore {
         };
         self.table
             .reserve(n, bytes.min(n * crate::host::MAX_NAME_LEN));
-    }
-
-    /// [`StoreConfig::capacity`] as applied: within `1..=MAX_CAPACITY`.
-    pub(crate) fn capacity_in_force(&self) -> usize {
-        self.capacity()
     }
 
     /// Inserts an entry whose name the caller has already checked to be
@@ -712,7 +709,7 @@ impl HstsStore {
             }
             self.table.remove(oldest);
         }
-        while self.table.len() >= self.capacity() {
+        while self.table.len() >= self.config.capacity_in_force() {
             let Some(victim) = self.table.victim() else {
                 break;
             };
@@ -742,7 +739,7 @@ impl HstsStore {
         match self.tombstones.get_mut(host) {
             Some(t) => *t = (*t).max(at),
             None => {
-                let keep = self.capacity();
+                let keep = self.config.capacity_in_force();
                 if self.tombstones.len() >= 2 * keep {
                     let mut all: Vec<(Box<str>, DateTime<Utc>)> = self.tombstones.drain().collect();
                     all.select_nth_unstable_by(keep, |a, b| b.1.cmp(&a.1));

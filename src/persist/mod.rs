@@ -460,7 +460,7 @@ fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> HstsStore {
 /// Decodes a store file into a store with the given settings. Bounded: no
 /// allocation exceeds what the bytes present can justify. Never panics.
 pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistError> {
-    let keep = config.capacity.clamp(1, crate::store::MAX_CAPACITY);
+    let keep = config.capacity_in_force();
     Ok(build_store(decode_contents(bytes, keep)?, config))
 }
 
@@ -616,7 +616,7 @@ fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<Utc>) -> Vec
         let t = tombs.entry(h).or_insert(at);
         *t = (*t).max(at);
     }
-    if out.len() > ours.capacity_in_force() {
+    if out.len() > ours.config().capacity_in_force() {
         let mut store = HstsStore::with_config(ours.config().clone());
         out.sort_by_key(|e| e.2);
         for (h, isd, observed, expires) in out {
@@ -654,7 +654,7 @@ pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), Pe
     let bytes = match read_limited(path)? {
         None => encode(store, now),
         Some(disk) => merge_encode(
-            decode_contents(&disk, store.capacity_in_force())?,
+            decode_contents(&disk, store.config().capacity_in_force())?,
             store,
             now,
         ),
