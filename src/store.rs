@@ -460,15 +460,18 @@ impl HstsStore {
         // MUST remove its cached HSTS Policy information if the HSTS Host is
         // known, or the UA MUST NOT note this HSTS Host if it is not yet known."
         if header.max_age == 0 {
-            return match self.take(host.as_str()) {
-                Some(_) => {
-                    self.record_removal(host.as_str(), now);
-                    Outcome::Removed
+            // An entry that has expired is no longer a Known HSTS Host: its
+            // stale record goes, but nothing known was removed.
+            if let Some(old) = self.take(host.as_str()) {
+                self.record_removal(host.as_str(), now);
+                if old.is_live_at(now) {
+                    return Outcome::Removed;
                 }
-                None if self.preload_match_at(host, now).is_some() => {
-                    Outcome::Ignored(IgnoreReason::Preloaded)
-                }
-                None => Outcome::Ignored(IgnoreReason::NotKnown),
+            }
+            return if self.preload_match_at(host, now).is_some() {
+                Outcome::Ignored(IgnoreReason::Preloaded)
+            } else {
+                Outcome::Ignored(IgnoreReason::NotKnown)
             };
         }
         let max_age = match self.config.max_age_cap {
@@ -945,6 +948,12 @@ mod tests {
             note(&mut s, "https://a.example/", "max-age=10", 11),
             Outcome::Noted
         );
+        // max-age=0 for an entry that has expired: it was not known.
+        assert_eq!(
+            note(&mut s, "https://a.example/", "max-age=0", 30),
+            Outcome::Ignored(IgnoreReason::NotKnown)
+        );
+        assert!(s.is_empty());
     }
 
     #[test]

@@ -78,11 +78,8 @@ impl Model {
     fn note(&mut self, row: Row, max_age: u64, now: DateTime<Utc>) -> Outcome {
         if max_age == 0 {
             return match self.pos(&row.host) {
-                Some(i) => {
-                    self.rows.remove(i);
-                    Outcome::Removed
-                }
-                None => Outcome::Ignored(hsts::IgnoreReason::NotKnown),
+                Some(i) if now <= self.rows.remove(i).expires => Outcome::Removed,
+                _ => Outcome::Ignored(hsts::IgnoreReason::NotKnown),
             };
         }
         if let Some(i) = self.pos(&row.host) {
