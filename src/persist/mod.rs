@@ -617,15 +617,17 @@ fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<Utc>) -> Vec
         *t = (*t).max(at);
     }
     if out.len() > ours.config().capacity_in_force() {
-        let mut store = HstsStore::with_config(ours.config().clone());
-        out.sort_by_key(|e| e.2);
-        for (h, isd, observed, expires) in out {
-            store.insert_trusted(h, isd, observed, expires);
-        }
-        for (h, at) in tombs {
-            store.insert_trusted_tombstone(h, at);
-        }
-        return encode(&store, now);
+        let contents = Contents {
+            entries: out
+                .into_iter()
+                .map(|(h, isd, observed, expires)| (Cow::Borrowed(h), isd, observed, expires))
+                .collect(),
+            tombstones: tombs
+                .into_iter()
+                .map(|(h, at)| (Cow::Borrowed(h), at))
+                .collect(),
+        };
+        return encode(&build_store(contents, ours.config().clone()), now);
     }
     let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
     let records = out
@@ -889,6 +891,37 @@ mod tests {
         assert_eq!(hosts, want);
         assert!(small.tombstone_of("gone999.example").is_some());
         assert!(small.tombstone_of("gone0.example").is_none());
+    }
+
+    #[test]
+    fn a_merge_past_the_capacity_goes_through_the_eviction_policy() {
+        let small = StoreConfig {
+            capacity: 5,
+            ..StoreConfig::default()
+        };
+        let entry = |i: i64| Entry {
+            host: format!("h{i}.s{i}.example"),
+            include_subdomains: false,
+            observed: t(i),
+            expires: t(1000),
+        };
+        let mut disk = HstsStore::with_config(small.clone());
+        let mut ours = HstsStore::with_config(small.clone());
+        for i in 0..5 {
+            disk.insert_entry(entry(i)).unwrap();
+            ours.insert_entry(entry(10 + i)).unwrap();
+        }
+        let merged = merge_encode(
+            decode_contents(&encode(&disk, t(0)), 5).unwrap(),
+            &ours,
+            t(20),
+        );
+        let back = decode(&merged, StoreConfig::default()).unwrap();
+        let mut hosts: Vec<&str> = back.iter().map(|e| e.host).collect();
+        hosts.sort();
+        // The five least recently observed (the disk's) were evicted.
+        let want: Vec<String> = (10..15).map(|i| entry(i).host).collect();
+        assert_eq!(hosts, want);
     }
 
     #[test]
