@@ -3,56 +3,17 @@
 
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr};
-
 use hsts::adapters::ureq::{send_following_redirects, HstsMiddleware};
 use hsts::shared::SharedHstsStore;
 use hsts::{HstsStore, Source};
-use support::TestServer;
-use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use support::{Loopback, TestServer};
+use ureq::unversioned::transport::DefaultConnector;
 
 const HOST: &str = "hsts-e2e.test";
 const PRELOADED: &str = "hsts-e2e.dev";
 
-/// Resolves every name to 127.0.0.1, keeping the URL's port.
-#[derive(Debug)]
-struct Loopback;
-
-impl Resolver for Loopback {
-    fn resolve(
-        &self,
-        uri: &http::Uri,
-        _: &ureq::config::Config,
-        _: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let port = uri
-            .port_u16()
-            .unwrap_or(if uri.scheme_str() == Some("https") {
-                443
-            } else {
-                80
-            });
-        let mut v = self.empty();
-        v.push(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
-        Ok(v)
-    }
-}
-
 fn agent(server: &TestServer, store: &SharedHstsStore) -> ureq::Agent {
-    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::from(vec![cert]))
-        .build();
-    let config = ureq::Agent::config_builder()
-        .tls_config(tls)
-        .middleware(HstsMiddleware::new(store.clone()))
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(20)))
-        .build();
-    ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback)
+    support::ureq_agent(server, Some(HstsMiddleware::new(store.clone())))
 }
 
 fn get(agent: &ureq::Agent, store: &SharedHstsStore, url: &str) -> http::Response<ureq::Body> {
@@ -133,17 +94,10 @@ fn preloaded_name_is_never_fetched_over_plain_http() {
 fn accept_invalid_certs_never_notes() {
     let server = TestServer::start(&[HOST]);
     let store = SharedHstsStore::new(HstsStore::new());
-    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
-    let config = ureq::Agent::config_builder()
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::from(vec![cert]))
-                .build(),
-        )
-        .middleware(HstsMiddleware::new(store.clone()).accept_invalid_certs(true))
-        .max_redirects(0)
-        .build();
-    let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback);
+    let agent = support::ureq_agent(
+        &server,
+        Some(HstsMiddleware::new(store.clone()).accept_invalid_certs(true)),
+    );
     get(
         &agent,
         &store,
@@ -197,17 +151,7 @@ fn redirects_keep_or_drop_method_and_body_by_status() {
 fn the_helper_refuses_an_agent_without_the_middleware() {
     let server = TestServer::start(&[HOST]);
     let store = SharedHstsStore::new(HstsStore::new());
-    let cert = ureq::tls::Certificate::from_der(&server.cert_der).to_owned();
-    let config = ureq::Agent::config_builder()
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::from(vec![cert]))
-                .build(),
-        )
-        .max_redirects(0)
-        .timeout_global(Some(std::time::Duration::from_secs(20)))
-        .build();
-    let bare = ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback);
+    let bare = support::ureq_agent(&server, None::<HstsMiddleware>);
     let req = http::Request::get(format!("https://{HOST}:{}/sts/600", server.port))
         .body(Vec::new())
         .unwrap();
