@@ -89,6 +89,8 @@ pub mod shared;
 pub mod store;
 mod table;
 pub mod upgrade;
+#[allow(dead_code)] // in use once persist and preload move onto it
+mod wire;
 
 pub use header::{HeaderError, StsHeader};
 pub use host::{CanonicalHost, Host, HostError};
