@@ -7,6 +7,7 @@ use std::hint::black_box;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use hsts::internal::StoreInternals;
 use hsts::persist;
 use hsts::{CanonicalHost, Entry, HstsStore, PreloadSource, StoreConfig};
 
@@ -53,7 +54,7 @@ fn store_benches(c: &mut Criterion) {
     std::fs::create_dir_all(&dir).unwrap();
     // Parse the built-in Public Suffix List first, so that its few MB are
     // not counted against the first store measured.
-    let _ = hsts::psl::SuffixList::builtin().site("warm.example");
+    let _ = hsts::SuffixList::builtin().site("warm.example");
     let mut g = c.benchmark_group("store_file");
     g.sample_size(10);
     for n in [10_000usize, 100_000, 1_000_000] {

@@ -4,7 +4,7 @@
 //! nothing, so it runs without a network.
 
 use hsts::adapters::reqwest::HstsMiddleware;
-use hsts::shared::SharedHstsStore;
+use hsts::SharedHstsStore;
 use hsts::{HstsStore, Transport};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -9,7 +9,7 @@ use std::future::{ready, Future, Ready};
 use std::task::{Context, Poll};
 
 use hsts::adapters::tower::HstsLayer;
-use hsts::shared::SharedHstsStore;
+use hsts::SharedHstsStore;
 use hsts::{HstsStore, Transport};
 use tower_layer::Layer;
 use tower_service::Service;

@@ -12,7 +12,7 @@
 //! ```
 //!
 //! ```
-//! use hsts::header::StsHeader;
+//! use hsts::StsHeader;
 //!
 //! let h: StsHeader = "max-age=31536000; includeSubDomains; preload".parse().unwrap();
 //! assert_eq!(h.max_age, 31_536_000);
@@ -241,7 +241,7 @@ impl StsHeader {
     /// and the error says what and where.
     ///
     /// ```
-    /// use hsts::header::{StsHeader, HeaderErrorKind};
+    /// use hsts::{StsHeader, HeaderErrorKind};
     ///
     /// let h = StsHeader::parse_bytes(b"max-age=\"1\\00\"").unwrap();
     /// assert_eq!(h.max_age, 100); // a quoted-pair is unescaped

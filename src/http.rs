@@ -2,7 +2,7 @@
 //!
 //! ```
 //! use hsts::http::{note_response, upgrade_request};
-//! use hsts::shared::SharedHstsStore;
+//! use hsts::SharedHstsStore;
 //! use hsts::{HstsStore, Transport};
 //!
 //! let store = SharedHstsStore::new(HstsStore::new());
@@ -23,9 +23,9 @@ use http::header::{HeaderMap, STRICT_TRANSPORT_SECURITY};
 use http::{Request, Response, Uri};
 use url::Url;
 
-use crate::shared::SharedHstsStore;
-use crate::store::{HstsStore, Outcome, Transport};
 use crate::upgrade::Upgrade;
+use crate::SharedHstsStore;
+use crate::{HstsStore, Outcome, Transport};
 
 /// An absolute `http::Uri` as a `url::Url`; `None` for a relative URI
 /// (`/path`, `*`, or an authority alone).
@@ -121,8 +121,8 @@ pub fn note_response<B>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{IgnoreReason, PreloadSource, StoreConfig};
     use crate::HstsStore;
+    use crate::{IgnoreReason, PreloadSource, StoreConfig};
 
     fn store() -> SharedHstsStore {
         SharedHstsStore::new(HstsStore::with_config(StoreConfig {

@@ -10,7 +10,7 @@
 //!
 //! ## A tour
 //!
-//! Parse a header field value ([`header`]):
+//! Parse a header field value ([`StsHeader`]):
 //!
 //! ```
 //! use hsts::StsHeader;
@@ -21,7 +21,7 @@
 //! assert!(StsHeader::parse("max-age=1; includeSubDomains; includesubdomains").is_err());
 //! ```
 //!
-//! Note the header of a response received over https ([`store`]), then ask
+//! Note the header of a response received over https ([`HstsStore`]), then ask
 //! about hosts in any form: upper case, U-labels, a trailing dot ([`host`]):
 //!
 //! ```
@@ -46,7 +46,7 @@
 //! );
 //! ```
 //!
-//! Rewrite a request URL before it leaves ([`upgrade`]):
+//! Rewrite a request URL before it leaves ([`Upgrade`]):
 //!
 //! ```
 //! # use chrono::{TimeZone, Utc};
@@ -62,7 +62,7 @@
 //!
 //! ## Using hsts with your HTTP client
 //!
-//! [`shared::SharedHstsStore`] is the thread-safe handle to give a client,
+//! [`SharedHstsStore`] is the thread-safe handle to give a client,
 //! [`http`] upgrades `http::Request`s and notes `http::Response`s, and the
 //! `adapters` module (features `reqwest`, `tower`, `ureq`) plugs the store
 //! into reqwest-middleware, tower stacks and ureq 3 so that every redirect
@@ -75,27 +75,39 @@
 //! `lookup`, `upgrade`) use it.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![deny(unreachable_pub)]
 
 #[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
 pub mod adapters;
 pub mod clock;
-pub mod header;
 pub mod host;
 pub mod http;
+#[doc(hidden)]
+pub mod internal;
 pub mod persist;
 pub mod preload;
-pub mod psl;
-pub mod shared;
-pub mod store;
+
+mod bounds;
+mod config;
+mod entry;
+mod header;
+mod outcome;
+mod psl;
+mod removals;
+mod shared;
+mod store;
 mod table;
-pub mod upgrade;
+mod upgrade;
 #[allow(dead_code)] // in use once persist and preload move onto it
 mod wire;
 
-pub use header::{HeaderError, StsHeader};
+pub use bounds::{EVICTION_WINDOW, MAX_CAPACITY};
+pub use config::{PreloadSource, StoreConfig};
+pub use entry::{Entry, EntryRef, Match, Source};
+pub use header::{HeaderError, HeaderErrorKind, StsHeader};
 pub use host::{CanonicalHost, Host, HostError};
-pub use store::{
-    Entry, EntryRef, HstsStore, IgnoreReason, Match, Outcome, PreloadSource, Source, StoreConfig,
-    Transport,
-};
-pub use upgrade::Upgrade;
+pub use outcome::{IgnoreReason, Outcome, Transport};
+pub use psl::{PslError, SuffixList, SuffixSource};
+pub use shared::{SaveOptions, SharedHstsStore};
+pub use store::HstsStore;
+pub use upgrade::{secure_url, Upgrade};

@@ -4,7 +4,7 @@
 //! use; a newer list can be loaded at run time with [`SuffixList::parse`].
 //!
 //! ```
-//! use hsts::psl::SuffixList;
+//! use hsts::SuffixList;
 //!
 //! let psl = SuffixList::builtin();
 //! assert_eq!(psl.site("a.b.example.co.uk").as_deref(), Some("example.co.uk"));
@@ -56,7 +56,7 @@ impl SuffixList {
     /// [`SuffixList::site`] as a slice of `host`, without allocating.
     ///
     /// ```
-    /// use hsts::psl::SuffixList;
+    /// use hsts::SuffixList;
     ///
     /// let host = "www.example.co.uk";
     /// assert_eq!(SuffixList::builtin().site_str(host), Some(&host[4..]));

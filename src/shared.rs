@@ -6,7 +6,7 @@
 //! dropped.
 //!
 //! ```
-//! use hsts::shared::SharedHstsStore;
+//! use hsts::SharedHstsStore;
 //! use hsts::{HstsStore, Transport};
 //! use url::Url;
 //!
@@ -33,8 +33,8 @@ use url::Url;
 
 use crate::host::HostError;
 use crate::persist::{self, PersistError};
-use crate::store::{HstsStore, Match, Outcome, StoreConfig, Transport};
 use crate::upgrade::Upgrade;
+use crate::{HstsStore, Match, Outcome, StoreConfig, Transport};
 
 /// When a shared store with a file behind it saves on its own, besides
 /// [`SharedHstsStore::save`].
@@ -118,7 +118,7 @@ impl SharedHstsStore {
     /// that cannot be read is an error, and is left untouched.
     ///
     /// ```no_run
-    /// use hsts::shared::{SaveOptions, SharedHstsStore};
+    /// use hsts::{SaveOptions, SharedHstsStore};
     /// use hsts::StoreConfig;
     ///
     /// let options = SaveOptions { every_changes: Some(16), on_drop: true };
@@ -281,7 +281,7 @@ impl SharedHstsStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::PreloadSource;
+    use crate::PreloadSource;
 
     fn config() -> StoreConfig {
         StoreConfig {

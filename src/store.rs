@@ -5,7 +5,7 @@
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
-//! use hsts::store::{HstsStore, Outcome, Transport};
+//! use hsts::{HstsStore, Outcome, Transport};
 //! use url::Url;
 //!
 //! let mut store = HstsStore::new();
@@ -18,308 +18,29 @@
 //! assert!(!store.is_known_at("www.example.com", t0 + Duration::seconds(3601)).unwrap());
 //! ```
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::bounds;
 use crate::clock::{Clock, SystemClock};
-use crate::header::{HeaderError, StsHeader};
+use crate::config::StoreConfig;
+use crate::entry::{dynamic_match, expiry, Entry, EntryRef, Match, Source};
+use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, Host, HostError};
+use crate::outcome::{IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
-use crate::psl::SuffixSource;
+use crate::removals::Removals;
 use crate::table::Table;
-pub use crate::table::{EVICTION_WINDOW, MAX_CAPACITY};
-
-/// One known HSTS host learned from a response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    /// The canonical host name.
-    pub host: String,
-    /// Whether the policy covers subdomains (§6.1.2).
-    pub include_subdomains: bool,
-    /// When the policy was received.
-    pub observed: DateTime<Utc>,
-    /// When it lapses: `observed + max-age`, saturated at the largest instant.
-    pub expires: DateTime<Utc>,
-}
-
-impl Entry {
-    /// RFC 6797 §8.1.1: an entry is expired once its expiry date is in the
-    /// past. At exactly `expires` it is still live.
-    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
-        now <= self.expires
-    }
-
-    /// A borrowed view of this entry.
-    pub fn as_ref(&self) -> EntryRef<'_> {
-        EntryRef {
-            host: &self.host,
-            include_subdomains: self.include_subdomains,
-            observed: self.observed,
-            expires: self.expires,
-        }
-    }
-}
-
-/// An entry as the store holds it, borrowed: what [`HstsStore::iter`] and
-/// [`HstsStore::get`] yield. The store keeps names in one arena rather than
-/// one `String` each; [`EntryRef::to_entry`] makes an owned copy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntryRef<'a> {
-    /// The canonical host name.
-    pub host: &'a str,
-    /// Whether the policy covers subdomains (§6.1.2).
-    pub include_subdomains: bool,
-    /// When the policy was received.
-    pub observed: DateTime<Utc>,
-    /// When it lapses: `observed + max-age`, saturated at the largest instant.
-    pub expires: DateTime<Utc>,
-}
-
-impl EntryRef<'_> {
-    /// See [`Entry::is_live_at`].
-    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
-        now <= self.expires
-    }
-
-    /// An owned copy.
-    pub fn to_entry(&self) -> Entry {
-        Entry {
-            host: self.host.to_owned(),
-            include_subdomains: self.include_subdomains,
-            observed: self.observed,
-            expires: self.expires,
-        }
-    }
-}
-
-/// Where a match came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Source {
-    /// Learned from a `Strict-Transport-Security` response header.
-    Dynamic,
-    /// From the compiled preload list.
-    Preload,
-}
-
-impl Source {
-    /// `"dynamic"` or `"preload"`, as the CLI prints it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Dynamic => "dynamic",
-            Source::Preload => "preload",
-        }
-    }
-}
-
-/// The entry that makes a host a known HSTS host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Match {
-    /// The host of the matching entry: the queried host itself (a congruent
-    /// match) or one of its superdomains.
-    pub host: String,
-    /// Whether that entry asserts includeSubDomains.
-    pub include_subdomains: bool,
-    /// When the entry expires; `None` for preload entries, which do not.
-    pub expires: Option<DateTime<Utc>>,
-    /// Which source matched.
-    pub source: Source,
-}
-
-/// How the transport that carried a response was secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// TLS with no certificate errors or warnings (§8.1).
-    Secure,
-    /// TLS, but with certificate errors the user or client chose to ignore (§8.1).
-    CertificateErrors,
-    /// No TLS at all.
-    Insecure,
-}
-
-impl Transport {
-    /// From the two flags an HTTP client usually has.
-    pub fn from_flags(secure: bool, cert_errors: bool) -> Transport {
-        match (secure, cert_errors) {
-            (false, _) => Transport::Insecure,
-            (true, true) => Transport::CertificateErrors,
-            (true, false) => Transport::Secure,
-        }
-    }
-}
-
-/// Why an observation changed nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum IgnoreReason {
-    /// The response did not come over a secure transport (or its URL is not https/wss).
-    #[error("insecure transport")]
-    InsecureTransport,
-    /// The secure transport had certificate errors.
-    #[error("certificate errors")]
-    CertificateErrors,
-    /// The host is an IP literal.
-    #[error("IP literal host")]
-    IpLiteral,
-    /// The host is `localhost` or under it, and the exemption is on.
-    #[error("localhost is exempt")]
-    Localhost,
-    /// The first STS field value is invalid.
-    #[error("invalid header: {0}")]
-    InvalidHeader(HeaderError),
-    /// The response has no STS field.
-    #[error("no Strict-Transport-Security field")]
-    NoStsField,
-    /// The URL's host is not a valid domain name.
-    #[error("invalid host: {0}")]
-    InvalidHost(HostError),
-    /// max-age=0 for a host that is not known: nothing to remove.
-    #[error("max-age=0 for a host that is not known")]
-    NotKnown,
-    /// max-age=0 for a host that only the preload list knows. As in
-    /// Chromium, a header cannot remove a preloaded host.
-    #[error("max-age=0 cannot remove a preloaded host")]
-    Preloaded,
-}
-
-/// What an observation did to the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// A new known HSTS host.
-    Noted,
-    /// An existing entry's policy was replaced.
-    Updated,
-    /// max-age=0 removed the host's entry.
-    Removed,
-    /// Nothing changed.
-    Ignored(IgnoreReason),
-}
-
-impl Outcome {
-    /// The lower-case word the CLI prints: `noted`, `updated`, `removed`, `ignored`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Noted => "noted",
-            Outcome::Updated => "updated",
-            Outcome::Removed => "removed",
-            Outcome::Ignored(_) => "ignored",
-        }
-    }
-}
-
-/// Which compiled preload list a store consults besides its dynamic entries.
-#[derive(Clone, Default)]
-#[non_exhaustive]
-pub enum PreloadSource {
-    /// The list built into this crate (Chromium's), the default.
-    #[default]
-    Builtin,
-    /// No preload list: only dynamic entries count.
-    Off,
-    /// A list loaded at run time, for example a newer one.
-    List(Arc<PreloadList>),
-}
-
-impl PreloadSource {
-    /// The list, if any.
-    pub fn list(&self) -> Option<&PreloadList> {
-        match self {
-            PreloadSource::Builtin => Some(PreloadList::builtin()),
-            PreloadSource::Off => None,
-            PreloadSource::List(l) => Some(l),
-        }
-    }
-}
-
-impl PartialEq for PreloadSource {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (PreloadSource::Builtin, PreloadSource::Builtin)
-            | (PreloadSource::Off, PreloadSource::Off) => true,
-            (PreloadSource::List(a), PreloadSource::List(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
-    }
-}
-
-impl Eq for PreloadSource {}
-
-impl std::fmt::Debug for PreloadSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PreloadSource::Builtin => f.write_str("Builtin"),
-            PreloadSource::Off => f.write_str("Off"),
-            PreloadSource::List(l) => f.debug_tuple("List").field(l).finish(),
-        }
-    }
-}
-
-/// Settings of a store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreConfig {
-    /// Cap applied to every noted max-age, in seconds. `None` (the default)
-    /// keeps the value as sent; Chromium caps at one year.
-    pub max_age_cap: Option<u64>,
-    /// Never note and never match `localhost` and `*.localhost` (default
-    /// `true`, as Fetch and Chromium do).
-    pub exempt_localhost: bool,
-    /// The preload list consulted on every lookup (default: the built-in one).
-    pub preload: PreloadSource,
-    /// Once the preload list is older than this, it is no longer trusted and
-    /// only dynamic entries count. `None` (the default) trusts it forever;
-    /// Chromium stops after 70 days, Firefox after 18 weeks.
-    pub preload_max_staleness: Option<Duration>,
-    /// The most dynamic entries the store holds (default 100,000; at most
-    /// [`MAX_CAPACITY`], 8,000,000, and larger
-    /// values count as that). When it is full, a new host evicts, among the
-    /// least recently observed entries, the one that expires soonest. It
-    /// also bounds the remembered removals (see [`HstsStore::tombstones`]).
-    pub capacity: usize,
-    /// The most dynamic entries one site (registrable domain, eTLD+1) may
-    /// hold (default 64). A new host beyond it replaces the site's least
-    /// recently observed entry, never another site's: a tracker cannot
-    /// flush the store or encode an identifier in thousands of subdomains.
-    pub per_site_quota: usize,
-    /// The Public Suffix List that groups hosts into sites (default: the
-    /// built-in one).
-    pub suffix_list: SuffixSource,
-}
-
-impl StoreConfig {
-    /// [`StoreConfig::capacity`] as applied: within `1..=MAX_CAPACITY`.
-    pub fn capacity_in_force(&self) -> usize {
-        self.capacity.clamp(1, MAX_CAPACITY)
-    }
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig {
-            max_age_cap: None,
-            exempt_localhost: true,
-            preload: PreloadSource::Builtin,
-            preload_max_staleness: None,
-            capacity: 100_000,
-            per_site_quota: 64,
-            suffix_list: SuffixSource::Builtin,
-        }
-    }
-}
 
 /// The store of known HSTS hosts. See the [module documentation](self).
 #[derive(Debug, Clone)]
 pub struct HstsStore {
     table: Table,
-    /// Hosts removed (max-age=0, forget) and when: merging with a store file
-    /// that another process wrote lets a newer removal win over an older
-    /// entry. At most twice the capacity; when full, the older ones go.
-    tombstones: HashMap<Box<str>, DateTime<Utc>>,
+    /// Hosts removed (max-age=0, forget) and when, bounded as
+    /// [`bounds`] says.
+    removals: Removals,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
 }
@@ -328,15 +49,6 @@ impl Default for HstsStore {
     fn default() -> Self {
         HstsStore::new()
     }
-}
-
-/// `observed + max_age`, saturated at the largest representable instant.
-pub fn expiry(observed: DateTime<Utc>, max_age: u64) -> DateTime<Utc> {
-    i64::try_from(max_age)
-        .ok()
-        .and_then(Duration::try_seconds)
-        .and_then(|d| observed.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 impl HstsStore {
@@ -349,7 +61,7 @@ impl HstsStore {
     pub fn with_config(config: StoreConfig) -> Self {
         HstsStore {
             table: Table::new(),
-            tombstones: HashMap::new(),
+            removals: Removals::default(),
             config,
             clock: Arc::new(SystemClock),
         }
@@ -483,7 +195,7 @@ impl HstsStore {
         // already known, ... or the UA MUST note this HSTS Host if it is not
         // yet known." The new policy replaces the old one whole, so
         // includeSubDomains can be switched off again.
-        self.tombstones.remove(host.as_str());
+        self.removals.forget(host.as_str());
         let old = self.put(
             host.as_str(),
             header.include_subdomains,
@@ -537,7 +249,7 @@ impl HstsStore {
 
     /// The preload list in use at `now`: none when switched off, or when it
     /// is older than the configured staleness limit.
-    pub fn active_preload_at(&self, now: DateTime<Utc>) -> Option<&PreloadList> {
+    pub(crate) fn active_preload_at(&self, now: DateTime<Utc>) -> Option<&PreloadList> {
         let list = self.config.preload.list()?;
         match self.config.preload_max_staleness {
             Some(limit) if list.is_stale_at(now, limit) => None,
@@ -546,7 +258,11 @@ impl HstsStore {
     }
 
     /// The preload entry that makes `host` a known HSTS host, if any.
-    pub fn preload_match_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> Option<Match> {
+    pub(crate) fn preload_match_at(
+        &self,
+        host: &CanonicalHost,
+        now: DateTime<Utc>,
+    ) -> Option<Match> {
         let m = self.active_preload_at(now)?.lookup(host.as_str())?;
         Some(Match {
             host: m.name.to_owned(),
@@ -557,7 +273,11 @@ impl HstsStore {
     }
 
     /// The dynamic entry that makes `host` a known HSTS host at `now`, if any.
-    pub fn dynamic_match_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> Option<Match> {
+    pub(crate) fn dynamic_match_at(
+        &self,
+        host: &CanonicalHost,
+        now: DateTime<Utc>,
+    ) -> Option<Match> {
         // §8.2: "A congruent match is found if, when compared, the given
         // domain name and the Known HSTS Host's domain name are identical."
         if let Some(e) = self
@@ -630,7 +350,7 @@ impl HstsStore {
         let d = CanonicalHost::new(domain)?;
         let psl = self.config.suffix_list.list();
         let site = psl.site_str(d.as_str()).unwrap_or(d.as_str());
-        let gone = self.table.site_members(site);
+        let gone = self.table.site_members(site).collect();
         Ok(self.remove_ids(gone, now))
     }
 
@@ -661,7 +381,7 @@ impl HstsStore {
     /// Makes room for `entries` more entries whose names take `name_bytes`
     /// bytes in all (at most up to the capacity), so that a bulk insert
     /// neither reallocates nor rehashes.
-    pub fn reserve(&mut self, entries: usize, name_bytes: usize) {
+    pub(crate) fn reserve(&mut self, entries: usize, name_bytes: usize) {
         let room = self.config.capacity_in_force().saturating_sub(self.len());
         let n = entries.min(room);
         let bytes = if entries == 0 {
@@ -669,8 +389,7 @@ impl HstsStore {
         } else {
             (name_bytes as u128 * n as u128 / entries as u128) as usize
         };
-        self.table
-            .reserve(n, bytes.min(n * crate::host::MAX_NAME_LEN));
+        self.table.reserve(n, bytes.min(n * host::MAX_NAME_LEN));
     }
 
     /// Inserts an entry whose name the caller has already checked to be
@@ -704,20 +423,7 @@ impl HstsStore {
             return Some(self.table.update(id, include_subdomains, observed, expires));
         }
         let site_off = self.config.suffix_list.list().site_offset(host);
-        let site = &host[site_off..];
-        let quota = self.config.per_site_quota.max(1);
-        while let (n, Some(oldest)) = self.table.site_load(site) {
-            if n < quota {
-                break;
-            }
-            self.table.remove(oldest);
-        }
-        while self.table.len() >= self.config.capacity_in_force() {
-            let Some(victim) = self.table.victim() else {
-                break;
-            };
-            self.table.remove(victim);
-        }
+        bounds::make_room(&mut self.table, &host[site_off..], self.config.limits());
         // Only an empty or over-long name could be refused, and canonical
         // names are neither.
         let _ = self
@@ -734,42 +440,15 @@ impl HstsStore {
         Some(e)
     }
 
-    /// Remembers a removal, keeping the newest time. At most twice the
-    /// capacity are kept: when that many are held, only the newest
-    /// `capacity` of them stay (so clearing a full store keeps every
-    /// removal it made).
+    /// Remembers a removal, within the bound that [`bounds`] sets.
     fn record_removal(&mut self, host: &str, at: DateTime<Utc>) {
-        match self.tombstones.get_mut(host) {
-            Some(t) => *t = (*t).max(at),
-            None => {
-                let keep = self.config.capacity_in_force();
-                if self.tombstones.len() >= 2 * keep {
-                    let mut all: Vec<(Box<str>, DateTime<Utc>)> = self.tombstones.drain().collect();
-                    all.select_nth_unstable_by(keep, |a, b| b.1.cmp(&a.1));
-                    all.truncate(keep);
-                    self.tombstones.extend(all);
-                }
-                self.tombstones.insert(host.into(), at);
-            }
-        }
+        self.removals.record(host, at, self.config.limits());
     }
 
     /// Hosts removed from this store and when, for merging with a store
-    /// file. At most twice as many as the capacity are remembered, the
-    /// newest ones.
-    pub fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
-        self.tombstones.iter().map(|(h, t)| (&**h, *t))
-    }
-
-    /// Records that `host` (canonical) was removed at `at`, keeping the newest
-    /// time; for loading a saved store.
-    pub fn insert_tombstone(&mut self, host: &CanonicalHost, at: DateTime<Utc>) {
-        self.record_removal(host.as_str(), at);
-    }
-
-    /// Forgets removal records older than `before`.
-    pub fn purge_tombstones_before(&mut self, before: DateTime<Utc>) {
-        self.tombstones.retain(|_, t| *t >= before);
+    /// file: the newest ones, within the bound that [`bounds`] sets.
+    pub(crate) fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
+        self.removals.iter()
     }
 
     /// The number of entries, expired ones included until they are purged.
@@ -793,19 +472,19 @@ impl HstsStore {
     }
 
     /// The entry stored under exactly this (already canonical) name.
-    pub fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>> {
+    pub(crate) fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>> {
         self.table.find(canonical).map(|id| self.table.entry(id))
     }
 
     /// Heap bytes held by the entries and their indexes (removals not
     /// counted), for measuring memory per entry.
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.table.heap_bytes()
     }
 
     /// When this (canonical) host was last removed, if that is remembered.
-    pub fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>> {
-        self.tombstones.get(canonical).copied()
+    pub(crate) fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>> {
+        self.removals.get(canonical)
     }
 
     /// Removes expired entries now; returns how many went.
@@ -836,7 +515,7 @@ impl HstsStore {
     }
 
     /// [`HstsStore::insert_entry`] for a host already in canonical form.
-    pub fn insert_canonical(
+    fn insert_canonical(
         &mut self,
         host: &CanonicalHost,
         include_subdomains: bool,
@@ -853,18 +532,10 @@ impl HstsStore {
     }
 }
 
-fn dynamic_match(e: EntryRef<'_>) -> Match {
-    Match {
-        host: e.host.to_owned(),
-        include_subdomains: e.include_subdomains,
-        expires: Some(e.expires),
-        source: Source::Dynamic,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PreloadSource;
     use chrono::TimeZone;
 
     fn t(s: i64) -> DateTime<Utc> {

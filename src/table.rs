@@ -20,16 +20,12 @@
 //!   its quota) to find its oldest entry.
 //! - **By observation.** A doubly linked list through the slab in the order
 //!   entries were noted (an update moves an entry to the newest end; a load
-//!   inserts in observation order). Eviction weighs the
-//!   [`EVICTION_WINDOW`] oldest.
+//!   inserts in observation order), walked from the oldest end by
+//!   [`Table::oldest_first`].
 //!
-//! Policy, written down in DESIGN.md ("Bounded and flush-resistant"):
-//! - a new host of a site that already holds `per_site_quota` entries
-//!   replaces that site's least recently observed entry, never another
-//!   site's;
-//! - a new host in a store holding `capacity` entries evicts, among the
-//!   [`EVICTION_WINDOW`] least recently observed entries, the one that
-//!   expires soonest.
+//! The table knows no policy: which entry goes when a site or the store
+//! is full is decided in [`bounds`](crate::bounds), from the counts and
+//! orders the table reports.
 
 use std::fmt;
 use std::hash::BuildHasher;
@@ -37,15 +33,13 @@ use std::hash::BuildHasher;
 use chrono::{DateTime, Utc};
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use crate::store::EntryRef;
+use crate::entry::EntryRef;
 
-/// How many of the least recently observed entries are weighed on eviction.
-pub const EVICTION_WINDOW: usize = 8;
-
-/// The largest capacity a store takes; larger settings are clamped. It keeps
-/// slot numbers and arena offsets within 32 bits: 8,000,000 names of at most
-/// 253 bytes, plus as much garbage, stay under 4 GiB.
-pub const MAX_CAPACITY: usize = 8_000_000;
+/// The most slots a table addresses: slot numbers and arena offsets are
+/// 32 bits. [`bounds::MAX_CAPACITY`](crate::bounds::MAX_CAPACITY) keeps
+/// stores well inside it (8,000,000 names of at most 253 bytes, plus as
+/// much garbage, stay under 4 GiB).
+pub(crate) const MAX_SLOTS: usize = u32::MAX as usize - 1;
 
 /// No slot.
 const NIL: u32 = u32::MAX;
@@ -184,7 +178,7 @@ fn site_of<'a>(slots: &[Slot], names: &'a Arena, id: u32) -> &'a str {
 
 impl Table {
     /// An empty table.
-    pub fn new() -> Table {
+    pub(crate) fn new() -> Table {
         Table {
             slots: Vec::new(),
             names: Arena::default(),
@@ -201,7 +195,7 @@ impl Table {
 
     /// Makes room for `entries` more entries with `name_bytes` more bytes of
     /// names, so that a bulk load neither reallocates nor rehashes.
-    pub fn reserve(&mut self, entries: usize, name_bytes: usize) {
+    pub(crate) fn reserve(&mut self, entries: usize, name_bytes: usize) {
         self.slots.reserve_exact(entries);
         self.names.chunks.reserve(name_bytes / CHUNK + 1);
         let Table {
@@ -217,7 +211,7 @@ impl Table {
     }
 
     /// The number of entries.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
@@ -226,7 +220,7 @@ impl Table {
     }
 
     /// The slot holding exactly this name.
-    pub fn find(&self, host: &str) -> Option<u32> {
+    pub(crate) fn find(&self, host: &str) -> Option<u32> {
         let (slots, names) = (&self.slots, &self.names);
         self.by_host
             .find(self.hash(host), |&id| name_of(slots, names, id) == host)
@@ -234,7 +228,7 @@ impl Table {
     }
 
     /// The entry in slot `id`.
-    pub fn entry(&self, id: u32) -> EntryRef<'_> {
+    pub(crate) fn entry(&self, id: u32) -> EntryRef<'_> {
         let s = &self.slots[id as usize];
         EntryRef {
             host: name_of(&self.slots, &self.names, id),
@@ -245,7 +239,7 @@ impl Table {
     }
 
     /// Every entry with its slot, in slot order.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, EntryRef<'_>)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, EntryRef<'_>)> + '_ {
         self.slots
             .iter()
             .enumerate()
@@ -255,7 +249,7 @@ impl Table {
 
     /// Replaces the policy of slot `id` and makes it the most recently
     /// observed. Returns the old `(include_subdomains, observed, expires)`.
-    pub fn update(
+    pub(crate) fn update(
         &mut self,
         id: u32,
         include_subdomains: bool,
@@ -274,10 +268,10 @@ impl Table {
 
     /// Adds an entry for a name that is not in the table yet. `site_off` is
     /// where its site starts in `host`. The caller keeps the table within
-    /// [`MAX_CAPACITY`], which keeps the arena within its 4 GiB; `None` (the
-    /// entry is not added) only for an empty or over-long name or a full
-    /// arena.
-    pub fn insert(
+    /// [`bounds::MAX_CAPACITY`](crate::bounds::MAX_CAPACITY), which keeps the
+    /// arena within its 4 GiB; `None` (the entry is not added) only for an
+    /// empty or over-long name, a full arena or [`MAX_SLOTS`] slots.
+    pub(crate) fn insert(
         &mut self,
         host: &str,
         site_off: usize,
@@ -318,9 +312,11 @@ impl Table {
             self.free = self.slots[id as usize].newer;
             self.slots[id as usize] = slot;
             id
-        } else {
+        } else if self.slots.len() < MAX_SLOTS {
             self.slots.push(slot);
             (self.slots.len() - 1) as u32
+        } else {
+            return None;
         };
         let hash = self.hash(host);
         let (slots, names, hasher) = (&self.slots, &self.names, &self.hasher);
@@ -333,7 +329,7 @@ impl Table {
     }
 
     /// Removes the entry in slot `id`.
-    pub fn remove(&mut self, id: u32) {
+    pub(crate) fn remove(&mut self, id: u32) {
         let Some(s) = self.slots.get(id as usize) else {
             return;
         };
@@ -360,33 +356,21 @@ impl Table {
     }
 
     /// Removes every entry and gives the memory back.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         let hasher = self.hasher.clone();
         *self = Table::new();
         self.hasher = hasher;
     }
 
-    /// How many entries the site has, and its least recently observed entry
-    /// (ties broken by name, so the choice does not depend on slot order).
-    pub fn site_load(&self, site: &str) -> (usize, Option<u32>) {
-        let Some(head) = self.site_head(site) else {
-            return (0, None);
-        };
-        let oldest = self.site_members_of(head).min_by(|&a, &b| {
-            let (sa, sb) = (&self.slots[a as usize], &self.slots[b as usize]);
-            sa.observed.cmp(&sb.observed).then_with(|| {
-                name_of(&self.slots, &self.names, a).cmp(name_of(&self.slots, &self.names, b))
-            })
-        });
-        (self.site_count(head), oldest)
+    /// How many entries the site has.
+    pub(crate) fn site_count(&self, site: &str) -> usize {
+        self.site_head(site).map_or(0, |head| self.count_of(head))
     }
 
-    /// The entries of a site.
-    pub fn site_members(&self, site: &str) -> Vec<u32> {
-        match self.site_head(site) {
-            Some(head) => self.site_members_of(head).collect(),
-            None => Vec::new(),
-        }
+    /// The entries of a site, in no particular order.
+    pub(crate) fn site_members(&self, site: &str) -> impl Iterator<Item = u32> + '_ {
+        let head = self.site_head(site);
+        head.into_iter().flat_map(|h| self.site_members_of(h))
     }
 
     fn site_head(&self, site: &str) -> Option<u32> {
@@ -397,7 +381,7 @@ impl Table {
     }
 
     /// The entry count of the site whose head is `head`.
-    fn site_count(&self, head: u32) -> usize {
+    fn count_of(&self, head: u32) -> usize {
         match self.slots[head as usize].site_count {
             COUNT_UNKNOWN => self.site_members_of(head).count(),
             n => n as usize,
@@ -416,27 +400,19 @@ impl Table {
         })
     }
 
-    /// The entry to evict when the store is full: among the
-    /// [`EVICTION_WINDOW`] least recently observed, the one that expires
-    /// soonest (the older on a tie).
-    pub fn victim(&self) -> Option<u32> {
+    /// Every entry from the least to the most recently observed.
+    pub(crate) fn oldest_first(&self) -> impl Iterator<Item = u32> + '_ {
         let mut id = self.oldest;
-        let mut best: Option<u32> = None;
-        for _ in 0..EVICTION_WINDOW {
-            if id == NIL {
-                break;
-            }
-            let s = &self.slots[id as usize];
-            if best.is_none_or(|b| s.expires < self.slots[b as usize].expires) {
-                best = Some(id);
-            }
-            id = s.newer;
-        }
-        best
+        std::iter::from_fn(move || {
+            let this = id;
+            id = self.slots.get(this as usize)?.newer;
+            Some(this)
+        })
+        .take(self.len)
     }
 
     /// Recomputes every entry's site, for a new Public Suffix List.
-    pub fn resite(&mut self, site_off: impl Fn(&str) -> usize) {
+    pub(crate) fn resite(&mut self, site_off: impl Fn(&str) -> usize) {
         self.by_site.clear();
         for id in 0..self.slots.len() as u32 {
             if self.slots[id as usize].name_len == 0 {
@@ -456,7 +432,7 @@ impl Table {
     /// Bytes held, for the benches: slots, arena and both indexes (a hash
     /// table of capacity `c` has `c * 8 / 7` buckets, each its value plus a
     /// control byte).
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         let buckets = |c: usize| if c == 0 { 0 } else { c * 8 / 7 };
         self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.names.capacity()
@@ -595,9 +571,9 @@ mod tests {
         for (id, e) in &live {
             assert_eq!(t.find(e.host), Some(*id));
             let site = site_of(&t.slots, &t.names, *id);
-            let members = t.site_members(site);
+            let members: Vec<u32> = t.site_members(site).collect();
             assert!(members.contains(id));
-            assert_eq!(t.site_load(site).0, members.len());
+            assert_eq!(t.site_count(site), members.len());
         }
         let mut n = 0;
         let mut id = t.oldest;
@@ -606,6 +582,7 @@ mod tests {
             id = t.slots[id as usize].newer;
         }
         assert_eq!(n, t.len());
+        assert_eq!(t.oldest_first().count(), t.len());
         assert_eq!(t.by_host.len(), t.len());
     }
 
@@ -619,7 +596,7 @@ mod tests {
             ids.push(tb.insert(&host, off, i % 2 == 0, t(i), t(i + 100)).unwrap());
         }
         check(&tb);
-        assert_eq!(tb.site_load("site3.example").0, 29);
+        assert_eq!(tb.site_count("site3.example"), 29);
         for &id in ids.iter().step_by(3) {
             tb.remove(id);
         }
@@ -647,7 +624,7 @@ mod tests {
             );
         }
         tb.insert("other.example", 0, false, t(0), t(1)).unwrap();
-        assert_eq!(tb.site_load("big.example").0, 300);
+        assert_eq!(tb.site_count("big.example"), 300);
         check(&tb);
         // Remove the head each time, so the count moves from slot to slot,
         // and cross back under 255.
@@ -655,30 +632,36 @@ mod tests {
             let head = tb.site_head("big.example").unwrap();
             tb.remove(head);
         }
-        assert_eq!(tb.site_load("big.example").0, 200);
+        assert_eq!(tb.site_count("big.example"), 200);
         check(&tb);
         for &id in &ids {
             tb.remove(id);
         }
-        assert_eq!(tb.site_load("big.example"), (0, None));
+        assert_eq!(tb.site_count("big.example"), 0);
+        assert_eq!(tb.site_members("big.example").count(), 0);
         assert_eq!(tb.len(), 1);
         check(&tb);
     }
 
     #[test]
-    fn victim_is_the_soonest_expiring_of_the_oldest_window() {
+    fn oldest_first_follows_observation_order() {
         let mut tb = Table::new();
-        for i in 0..20 {
-            // The fifth oldest expires first; the 15th expires even sooner
-            // but is outside the window.
-            let exp = match i {
-                4 => t(50),
-                14 => t(10),
-                _ => t(1000 + i),
-            };
-            tb.insert(&format!("h{i}.example"), 0, false, t(i), exp);
+        for i in 0..5 {
+            tb.insert(&format!("h{i}.example"), 0, false, t(i), t(99));
         }
-        assert_eq!(tb.entry(tb.victim().unwrap()).host, "h4.example");
+        let id = tb.find("h1.example").unwrap();
+        tb.update(id, false, t(10), t(99));
+        let order: Vec<&str> = tb.oldest_first().map(|id| tb.entry(id).host).collect();
+        assert_eq!(
+            order,
+            [
+                "h0.example",
+                "h2.example",
+                "h3.example",
+                "h4.example",
+                "h1.example"
+            ]
+        );
     }
 
     #[test]
@@ -710,9 +693,9 @@ mod tests {
         let mut tb = Table::new();
         tb.insert("a.b.example", 0, false, t(0), t(1));
         tb.insert("c.b.example", 0, false, t(0), t(1));
-        assert_eq!(tb.site_load("b.example").0, 0);
+        assert_eq!(tb.site_count("b.example"), 0);
         tb.resite(|h| h.find('.').map_or(0, |d| d + 1));
-        assert_eq!(tb.site_load("b.example").0, 2);
+        assert_eq!(tb.site_count("b.example"), 2);
         check(&tb);
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use hsts::store::{HstsStore, Transport};
-//! use hsts::upgrade::Upgrade;
+//! use hsts::{HstsStore, Transport};
+//! use hsts::Upgrade;
 //! use url::Url;
 //!
 //! let mut store = HstsStore::new();
@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::host::{self, Host};
-use crate::store::HstsStore;
+use crate::HstsStore;
 
 /// The answer to "what URL must this request use?".
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hsts::adapters::tower::HstsLayer;
-use hsts::shared::SharedHstsStore;
+use hsts::SharedHstsStore;
 use hsts::{HstsStore, Source};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::dns::Name;

@@ -6,7 +6,7 @@ mod support;
 use std::net::SocketAddr;
 
 use hsts::adapters::reqwest::HstsMiddleware;
-use hsts::shared::SharedHstsStore;
+use hsts::SharedHstsStore;
 use hsts::{HstsStore, Source};
 use reqwest_middleware::ClientWithMiddleware;
 use support::TestServer;

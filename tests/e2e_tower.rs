@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hsts::adapters::tower::HstsLayer;
-use hsts::shared::SharedHstsStore;
+use hsts::SharedHstsStore;
 use hsts::{HstsStore, Source};
 use http_body_util::{BodyExt, Full};
 use support::TestServer;

@@ -4,7 +4,7 @@
 mod support;
 
 use hsts::adapters::ureq::{send_following_redirects, HstsMiddleware};
-use hsts::shared::SharedHstsStore;
+use hsts::SharedHstsStore;
 use hsts::{HstsStore, Source};
 use support::{Loopback, TestServer};
 use ureq::unversioned::transport::DefaultConnector;

@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use hsts::internal::StoreInternals;
 use hsts::persist::{self, Format, PersistError};
 use hsts::{Entry, HstsStore, PreloadSource, StoreConfig, Transport};
 use url::Url;

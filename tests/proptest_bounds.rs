@@ -9,7 +9,8 @@
 //! quota run through both, and every entry must agree after every step.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hsts::store::EVICTION_WINDOW;
+use hsts::internal::StoreInternals;
+use hsts::EVICTION_WINDOW;
 use hsts::{HstsStore, Outcome, PreloadSource, StoreConfig, Transport};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;

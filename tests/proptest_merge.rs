@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use hsts::internal::StoreInternals;
 use hsts::{persist, CanonicalHost, Entry, HstsStore, PreloadSource, StoreConfig};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;

@@ -1,6 +1,7 @@
 //! Capacity, eviction and the per-site quota.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use hsts::internal::StoreInternals;
 use hsts::{HstsStore, Outcome, PreloadSource, StoreConfig, Transport};
 use url::Url;
 

@@ -8,6 +8,7 @@
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
+use hsts::internal::StoreInternals;
 
 fn check(data: &[u8]) {
     let config = hsts::StoreConfig {

@@ -10,7 +10,7 @@
 //!
 //! Without a feature, [`crate::http`] still upgrades `http::Request`s and
 //! notes `http::Response`s for any client built on the `http` crate, and
-//! [`crate::shared::SharedHstsStore`] is the thread-safe handle all of them
+//! [`crate::SharedHstsStore`] is the thread-safe handle all of them
 //! share.
 //!
 //! ## Every hop of a redirect chain
@@ -59,7 +59,7 @@
 //! `every_changes: None` and call `save` from a blocking task now and then.
 //!
 //! ```no_run
-//! use hsts::shared::{SaveOptions, SharedHstsStore};
+//! use hsts::{SaveOptions, SharedHstsStore};
 //! use hsts::StoreConfig;
 //!
 //! let options = SaveOptions { every_changes: Some(16), on_drop: true };

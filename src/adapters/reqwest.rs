@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! use hsts::adapters::reqwest::HstsMiddleware;
-//! use hsts::shared::SharedHstsStore;
+//! use hsts::SharedHstsStore;
 //! use hsts::HstsStore;
 //!
 //! let store = SharedHstsStore::new(HstsStore::new());
@@ -27,9 +27,9 @@ use reqwest_middleware::{Middleware, Next, Result};
 
 use super::{next_hop, RedirectError, DEFAULT_MAX_HOPS};
 use crate::http::note_headers;
-use crate::shared::SharedHstsStore;
-use crate::store::Transport;
 use crate::upgrade::Upgrade;
+use crate::SharedHstsStore;
+use crate::Transport;
 
 /// The HSTS middleware for reqwest-middleware.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use hsts::adapters::tower::HstsLayer;
-//! use hsts::shared::SharedHstsStore;
+//! use hsts::SharedHstsStore;
 //! use hsts::HstsStore;
 //! use tower_layer::Layer;
 //!
@@ -20,7 +20,7 @@
 //!
 //! ```no_run
 //! use hsts::adapters::tower::HstsLayer;
-//! use hsts::shared::SharedHstsStore;
+//! use hsts::SharedHstsStore;
 //! use hsts::HstsStore;
 //! use http_body_util::Full;
 //! use hyper_util::client::legacy::Client;
@@ -56,8 +56,8 @@ use tower_service::Service;
 use url::Url;
 
 use crate::http::{note_response, upgrade_request, uri_to_url};
-use crate::shared::SharedHstsStore;
-use crate::store::Transport;
+use crate::SharedHstsStore;
+use crate::Transport;
 
 /// Wraps a service in [`HstsService`].
 #[derive(Debug, Clone)]

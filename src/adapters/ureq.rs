@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! use hsts::adapters::ureq::{send_following_redirects, HstsMiddleware};
-//! use hsts::shared::SharedHstsStore;
+//! use hsts::SharedHstsStore;
 //! use hsts::HstsStore;
 //!
 //! let store = SharedHstsStore::new(HstsStore::new());
@@ -23,8 +23,8 @@ use ureq::{Body, SendBody};
 
 use super::{next_hop, RedirectError};
 use crate::http::{note_response, upgrade_request, uri_to_url, url_to_uri};
-use crate::shared::SharedHstsStore;
-use crate::store::Transport;
+use crate::SharedHstsStore;
+use crate::Transport;
 
 /// Upgrades each request before ureq sends it and notes the STS header of
 /// each response received over https.

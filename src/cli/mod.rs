@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 
 use std::sync::Arc;
 
-use hsts::psl::{SuffixList, SuffixSource};
-use hsts::store::{HstsStore, PreloadSource, StoreConfig};
+use hsts::{HstsStore, PreloadSource, StoreConfig};
+use hsts::{SuffixList, SuffixSource};
 
 mod preload_cmd;
 mod query;

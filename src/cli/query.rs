@@ -6,9 +6,9 @@ use std::io::Write;
 use serde_json::{json, Value};
 use url::Url;
 
-use hsts::header::StsHeader;
 use hsts::host::{self, Host};
-use hsts::store::{Outcome, Transport};
+use hsts::StsHeader;
+use hsts::{Outcome, Transport};
 
 use super::{expand_stdin, line, CliError, Ctx};
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
 use super::{PersistError, MAX_FILE_LEN};
 use crate::host::{self, Host};
-use crate::store::{Entry, EntryRef};
+use crate::{Entry, EntryRef};
 
 const STAMP_FORMAT: &str = "%Y%m%d %H:%M:%S";
 const MAX_LINE_LEN: usize = 4096;

@@ -40,7 +40,7 @@ use hashbrown::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::host::CanonicalHost;
-use crate::store::{Entry, EntryRef, HstsStore, StoreConfig};
+use crate::{Entry, EntryRef, HstsStore, StoreConfig};
 
 pub use curl::{export_curl, import_curl};
 
@@ -802,7 +802,8 @@ pub fn import(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Transport;
+    use crate::internal::StoreInternals;
+    use crate::Transport;
     use chrono::TimeZone;
     use url::Url;
 

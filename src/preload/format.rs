@@ -107,7 +107,7 @@ fn epoch() -> NaiveDate {
 
 impl Header {
     /// Checks the label, version and header checksum.
-    pub fn parse(b: &[u8]) -> Result<Header, PreloadError> {
+    pub(crate) fn parse(b: &[u8]) -> Result<Header, PreloadError> {
         if b.len() < MAGIC.len() || b[..MAGIC.len()] != MAGIC {
             return Err(if !b.is_empty() && MAGIC.starts_with(b) {
                 PreloadError::Truncated {
@@ -166,7 +166,7 @@ impl Header {
     }
 
     /// Writes the header, computing its checksum.
-    pub fn write(&self, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
         let start = out.len();
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -223,7 +223,7 @@ pub(crate) fn super_count(buckets: u64) -> u64 {
 }
 
 impl Layout {
-    pub fn new(h: &Header, len: usize) -> Result<Layout, PreloadError> {
+    pub(crate) fn new(h: &Header, len: usize) -> Result<Layout, PreloadError> {
         if !h.slot_count.is_power_of_two() {
             return Err(PreloadError::Corrupt(format!(
                 "TLD slot count {} is not a power of two",

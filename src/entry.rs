@@ -1,0 +1,122 @@
+//! What the store holds and what a lookup answers: [`Entry`] (owned),
+//! [`EntryRef`] (borrowed from the store), [`Match`] and its [`Source`].
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One known HSTS host learned from a response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The canonical host name.
+    pub host: String,
+    /// Whether the policy covers subdomains (§6.1.2).
+    pub include_subdomains: bool,
+    /// When the policy was received.
+    pub observed: DateTime<Utc>,
+    /// When it lapses: `observed + max-age`, saturated at the largest instant.
+    pub expires: DateTime<Utc>,
+}
+
+impl Entry {
+    /// RFC 6797 §8.1.1: an entry is expired once its expiry date is in the
+    /// past. At exactly `expires` it is still live.
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        now <= self.expires
+    }
+
+    /// A borrowed view of this entry.
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            host: &self.host,
+            include_subdomains: self.include_subdomains,
+            observed: self.observed,
+            expires: self.expires,
+        }
+    }
+}
+
+/// An entry as the store holds it, borrowed: what [`HstsStore::iter`] and
+/// [`HstsStore::get`] yield. The store keeps names in one arena rather than
+/// one `String` each; [`EntryRef::to_entry`] makes an owned copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// The canonical host name.
+    pub host: &'a str,
+    /// Whether the policy covers subdomains (§6.1.2).
+    pub include_subdomains: bool,
+    /// When the policy was received.
+    pub observed: DateTime<Utc>,
+    /// When it lapses: `observed + max-age`, saturated at the largest instant.
+    pub expires: DateTime<Utc>,
+}
+
+impl EntryRef<'_> {
+    /// See [`Entry::is_live_at`].
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        now <= self.expires
+    }
+
+    /// An owned copy.
+    pub fn to_entry(&self) -> Entry {
+        Entry {
+            host: self.host.to_owned(),
+            include_subdomains: self.include_subdomains,
+            observed: self.observed,
+            expires: self.expires,
+        }
+    }
+}
+
+/// Where a match came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Source {
+    /// Learned from a `Strict-Transport-Security` response header.
+    Dynamic,
+    /// From the compiled preload list.
+    Preload,
+}
+
+impl Source {
+    /// `"dynamic"` or `"preload"`, as the CLI prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Dynamic => "dynamic",
+            Source::Preload => "preload",
+        }
+    }
+}
+
+/// The entry that makes a host a known HSTS host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// The host of the matching entry: the queried host itself (a congruent
+    /// match) or one of its superdomains.
+    pub host: String,
+    /// Whether that entry asserts includeSubDomains.
+    pub include_subdomains: bool,
+    /// When the entry expires; `None` for preload entries, which do not.
+    pub expires: Option<DateTime<Utc>>,
+    /// Which source matched.
+    pub source: Source,
+}
+
+/// `observed + max_age`, saturated at the largest representable instant.
+pub(crate) fn expiry(observed: DateTime<Utc>, max_age: u64) -> DateTime<Utc> {
+    i64::try_from(max_age)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .and_then(|d| observed.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// The [`Match`] a dynamic entry makes.
+pub(crate) fn dynamic_match(e: EntryRef<'_>) -> Match {
+    Match {
+        host: e.host.to_owned(),
+        include_subdomains: e.include_subdomains,
+        expires: Some(e.expires),
+        source: Source::Dynamic,
+    }
+}

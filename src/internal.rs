@@ -1,0 +1,44 @@
+//! Not part of the stable API: what the fuzz targets, benches and tests
+//! need to look inside a store. May change in any release.
+
+use chrono::{DateTime, Utc};
+
+use crate::{CanonicalHost, EntryRef, HstsStore};
+
+/// Views and changes of a store's plumbing (removal records, memory use),
+/// for tests, benches and fuzzing.
+pub trait StoreInternals {
+    /// The entry stored under exactly this (already canonical) name.
+    fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>>;
+    /// The remembered removals and when they happened.
+    fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_;
+    /// When this (canonical) host was last removed, if that is remembered.
+    fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>>;
+    /// Records that `host` was removed at `at`, keeping the newest time.
+    fn insert_tombstone(&mut self, host: &CanonicalHost, at: DateTime<Utc>);
+    /// Heap bytes held by the entries and their indexes (removals not
+    /// counted).
+    fn heap_bytes(&self) -> usize;
+}
+
+impl StoreInternals for HstsStore {
+    fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>> {
+        HstsStore::get_str(self, canonical)
+    }
+
+    fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
+        HstsStore::tombstones(self)
+    }
+
+    fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>> {
+        HstsStore::tombstone_of(self, canonical)
+    }
+
+    fn insert_tombstone(&mut self, host: &CanonicalHost, at: DateTime<Utc>) {
+        self.insert_trusted_tombstone(host.as_str(), at);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        HstsStore::heap_bytes(self)
+    }
+}
