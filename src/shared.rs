@@ -251,11 +251,18 @@ impl SharedHstsStore {
     /// wrote (see [`persist::save`]). Without a file this does nothing.
     /// Lookups go on meanwhile; noting waits until the file is written.
     pub fn save(&self) -> Result<(), PersistError> {
+        let now = self.now();
+        self.save_at(now)
+    }
+
+    /// [`SharedHstsStore::save`] as of `now`: entries expired at `now` are
+    /// not written.
+    pub fn save_at(&self, now: DateTime<Utc>) -> Result<(), PersistError> {
         let Some(p) = &self.inner.persistence else {
             return Ok(());
         };
         let store = self.read_guard();
-        persist::save(&store, &p.path, store.now())
+        persist::save(&store, &p.path, now)
     }
 
     /// The file behind this store, if any.
