@@ -24,6 +24,7 @@
 //! assert_eq!(err.to_string(), "duplicate directive max-age at byte 11");
 //! ```
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -251,77 +252,16 @@ impl StsHeader {
     /// ```
     pub fn parse_bytes(value: &[u8]) -> Result<StsHeader, HeaderError> {
         let mut lx = Lexer { s: value, pos: 0 };
-        let mut max_age: Option<u64> = None;
-        let mut include_subdomains = false;
-        let mut preload = false;
-        // Lower-cased names already seen, for §6.1 requirement 2. A header has
-        // at most a handful of directives, so a short list beats a set.
-        let mut seen: Vec<String> = Vec::new();
-
+        let mut seen = Directives::default();
         loop {
             // [ directive ]
             lx.skip_lws()?;
             let name_at = lx.pos;
             let name = lx.token();
             if !name.is_empty() {
-                let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-                // "All directives MUST appear only once in an STS header field."
-                if seen.contains(&lower) {
-                    return Err(HeaderError::new(
-                        HeaderErrorKind::DuplicateDirective(lower),
-                        name_at,
-                    ));
-                }
                 lx.skip_lws()?;
-                let value = if lx.peek() == Some(b'=') {
-                    lx.pos += 1;
-                    lx.skip_lws()?;
-                    let value_at = lx.pos;
-                    let v = match lx.peek() {
-                        Some(b'"') => Value::Quoted(lx.quoted_string()?),
-                        _ => {
-                            let t = lx.token();
-                            if t.is_empty() {
-                                return Err(lx.unexpected(HeaderErrorKind::InvalidValue));
-                            }
-                            Value::Token(String::from_utf8_lossy(t).into_owned())
-                        }
-                    };
-                    lx.skip_lws()?;
-                    Some((v, value_at))
-                } else {
-                    None
-                };
-                match lower.as_str() {
-                    "max-age" => {
-                        // §6.1.1: max-age-value = delta-seconds = 1*DIGIT, possibly quoted.
-                        let (v, at) = value.ok_or_else(|| {
-                            HeaderError::new(HeaderErrorKind::InvalidMaxAge, name_at)
-                        })?;
-                        let digits = match &v {
-                            Value::Token(t) | Value::Quoted(t) => t,
-                        };
-                        max_age =
-                            Some(parse_delta_seconds(digits).ok_or_else(|| {
-                                HeaderError::new(HeaderErrorKind::InvalidMaxAge, at)
-                            })?);
-                    }
-                    "includesubdomains" => {
-                        // §6.1.2: the includeSubDomains directive is valueless.
-                        if let Some((_, at)) = value {
-                            return Err(HeaderError::new(
-                                HeaderErrorKind::IncludeSubDomainsValue,
-                                at,
-                            ));
-                        }
-                        include_subdomains = true;
-                    }
-                    // The hstspreload.org extension: any value is tolerated.
-                    "preload" => preload = true,
-                    // §6.1 requirement 5: unknown directives are ignored.
-                    _ => {}
-                }
-                seen.push(lower);
+                let value = directive_value(&mut lx)?;
+                seen.take(name, name_at, value)?;
             }
             // *( ";" [ directive ] )
             match lx.peek() {
@@ -333,23 +273,107 @@ impl StsHeader {
                 Some(_) => return Err(lx.unexpected(HeaderErrorKind::UnexpectedData)),
             }
         }
-
-        match max_age {
-            Some(max_age) => Ok(StsHeader {
-                max_age,
-                include_subdomains,
-                preload,
-            }),
-            None => Err(HeaderError::new(
-                HeaderErrorKind::MissingMaxAge,
-                value.len(),
-            )),
-        }
+        seen.finish(value.len())
     }
 
     /// Parses one field value given as a string; see [`StsHeader::parse_bytes`].
     pub fn parse(value: &str) -> Result<StsHeader, HeaderError> {
         Self::parse_bytes(value.as_bytes())
+    }
+}
+
+/// `[ "=" directive-value ]` after a directive name, with the offset of
+/// the value; the cursor is past the name and its LWS.
+fn directive_value(lx: &mut Lexer<'_>) -> Result<Option<(Value, usize)>, HeaderError> {
+    if lx.peek() != Some(b'=') {
+        return Ok(None);
+    }
+    lx.pos += 1;
+    lx.skip_lws()?;
+    let value_at = lx.pos;
+    let v = match lx.peek() {
+        Some(b'"') => Value::Quoted(lx.quoted_string()?),
+        _ => {
+            let t = lx.token();
+            if t.is_empty() {
+                return Err(lx.unexpected(HeaderErrorKind::InvalidValue));
+            }
+            Value::Token(String::from_utf8_lossy(t).into_owned())
+        }
+    };
+    lx.skip_lws()?;
+    Ok(Some((v, value_at)))
+}
+
+/// The directives of one field value so far.
+#[derive(Default)]
+struct Directives {
+    max_age: Option<u64>,
+    include_subdomains: bool,
+    preload: bool,
+    /// Lower-cased names already seen, for §6.1 requirement 2. A set, so
+    /// that a hostile field of a million distinct unknown directives costs
+    /// linear time, not quadratic (std's hasher is keyed per process).
+    names: HashSet<Vec<u8>>,
+}
+
+impl Directives {
+    /// Takes one directive: its name as sent, where the name starts, and
+    /// its value with where that starts.
+    fn take(
+        &mut self,
+        name: &[u8],
+        name_at: usize,
+        value: Option<(Value, usize)>,
+    ) -> Result<(), HeaderError> {
+        let lower = name.to_ascii_lowercase();
+        // "All directives MUST appear only once in an STS header field."
+        if self.names.contains(&lower) {
+            let name = String::from_utf8_lossy(&lower).into_owned();
+            return Err(HeaderError::new(
+                HeaderErrorKind::DuplicateDirective(name),
+                name_at,
+            ));
+        }
+        match lower.as_slice() {
+            b"max-age" => {
+                // §6.1.1: max-age-value = delta-seconds = 1*DIGIT, possibly quoted.
+                let (v, at) = value
+                    .ok_or_else(|| HeaderError::new(HeaderErrorKind::InvalidMaxAge, name_at))?;
+                let (Value::Token(digits) | Value::Quoted(digits)) = &v;
+                let secs = parse_delta_seconds(digits)
+                    .ok_or_else(|| HeaderError::new(HeaderErrorKind::InvalidMaxAge, at))?;
+                self.max_age = Some(secs);
+            }
+            b"includesubdomains" => {
+                // §6.1.2: the includeSubDomains directive is valueless.
+                if let Some((_, at)) = value {
+                    return Err(HeaderError::new(
+                        HeaderErrorKind::IncludeSubDomainsValue,
+                        at,
+                    ));
+                }
+                self.include_subdomains = true;
+            }
+            // The hstspreload.org extension: any value is tolerated.
+            b"preload" => self.preload = true,
+            // §6.1 requirement 5: unknown directives are ignored.
+            _ => {}
+        }
+        self.names.insert(lower);
+        Ok(())
+    }
+
+    /// The header, if max-age was given (§6.1.1: it is REQUIRED).
+    fn finish(self, len: usize) -> Result<StsHeader, HeaderError> {
+        match self.max_age {
+            Some(max_age) => Ok(StsHeader {
+                max_age,
+                include_subdomains: self.include_subdomains,
+                preload: self.preload,
+            }),
+            None => Err(HeaderError::new(HeaderErrorKind::MissingMaxAge, len)),
+        }
     }
 }
 

@@ -33,6 +33,7 @@ use url::Url;
 
 use crate::host::HostError;
 use crate::persist::{self, PersistError};
+use crate::store;
 use crate::upgrade::Upgrade;
 use crate::{HstsStore, Match, Outcome, StoreConfig, Transport};
 
@@ -197,9 +198,8 @@ impl SharedHstsStore {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let outcome = self.write_guard().note(url, fields, transport);
-        self.count(&outcome);
-        outcome
+        let now = self.now();
+        self.note_at(url, fields, transport, now)
     }
 
     /// Notes the STS fields of a response from `url` at `now`.
@@ -214,7 +214,13 @@ impl SharedHstsStore {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let outcome = self.write_guard().note_at(url, fields, transport, now);
+        // Parse and check under no lock (a hostile field may be long), then
+        // take the write lock for the store operation alone.
+        let exempt_localhost = self.read_guard().config().exempt_localhost;
+        let outcome = match store::prepare(url, fields, transport, exempt_localhost) {
+            Ok((host, header)) => self.write_guard().apply_at(&host, &header, now),
+            Err(reason) => Outcome::Ignored(reason),
+        };
         self.count(&outcome);
         outcome
     }
