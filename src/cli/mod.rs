@@ -1,7 +1,7 @@
 //! Argument parsing, the shared context, and dispatch for the `hsts` binary.
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use hsts::{HstsStore, PreloadSource, StoreConfig};
 use hsts::{SuffixList, SuffixSource};
 
+mod input;
 mod preload_cmd;
 mod query;
 mod store_cmd;
@@ -245,25 +246,6 @@ impl Ctx {
     }
 }
 
-/// Reads the items of a command line, expanding "-" to the lines of stdin.
-pub(crate) fn expand_stdin(items: &[String]) -> Result<Vec<String>, CliError> {
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        if item == "-" {
-            for line in io::stdin().lock().lines() {
-                let line = line?;
-                let line = line.trim_end_matches('\r');
-                if !line.is_empty() {
-                    out.push(line.to_owned());
-                }
-            }
-        } else {
-            out.push(item.clone());
-        }
-    }
-    Ok(out)
-}
-
 /// Runs the tool and returns its exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -354,7 +336,14 @@ fn load_psl(path: &std::path::Path) -> Result<SuffixList, CliError> {
 fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
     match command {
         Command::Parse { json, value } => query::parse(out, json, &value),
-        Command::Check { json, count, hosts } => query::check(ctx, out, json, count, &hosts),
+        Command::Check { json, count, hosts } => {
+            let mode = match (json, count) {
+                (true, _) => query::CheckOutput::Json,
+                (_, true) => query::CheckOutput::Count,
+                _ => query::CheckOutput::Plain,
+            };
+            query::check(ctx, out, mode, &hosts)
+        }
         Command::Rewrite { urls } => query::rewrite(ctx, out, &urls),
         Command::Observe {
             json,

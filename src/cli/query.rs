@@ -10,7 +10,8 @@ use hsts::host::{self, Host};
 use hsts::StsHeader;
 use hsts::{Outcome, Transport};
 
-use super::{expand_stdin, line, CliError, Ctx};
+use super::input::{escape, for_each_item, BadLine, Item};
+use super::{line, CliError, Ctx};
 
 /// The raw bytes of an argument (arguments need not be UTF-8).
 fn os_bytes(s: &OsString) -> Vec<u8> {
@@ -44,47 +45,108 @@ pub(crate) fn parse(out: &mut dyn Write, json: bool, value: &OsString) -> Result
     Ok(if parsed.is_ok() { 0 } else { 1 })
 }
 
+/// How `check` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CheckOutput {
+    /// "host<TAB>https|http".
+    Plain,
+    /// One JSON object per host.
+    Json,
+    /// Only the count at the end.
+    Count,
+}
+
 /// `hsts check [--json | --count] HOST...`.
 pub(crate) fn check(
     ctx: &Ctx,
     out: &mut dyn Write,
-    json: bool,
-    count: bool,
+    mode: CheckOutput,
     hosts: &[String],
 ) -> Result<u8, CliError> {
     let store = ctx.load_store()?;
-    let hosts = expand_stdin(hosts)?;
     let mut status = 0;
     let mut known = 0u64;
-    for given in &hosts {
-        let result = host::canonicalize(given);
-        let found = match &result {
-            Ok(Host::Domain(d)) => store.lookup_canonical_at(d, ctx.now),
-            Ok(Host::Ip(_)) => None,
-            Err(e) => {
+    for_each_item(hosts, |item| {
+        let given = match item {
+            Item::Text(given) => given,
+            Item::Bad(bad) => {
                 status = 1;
-                if json {
-                    line(
-                        out,
-                        &json!({"host": given, "hsts": false, "error": e.to_string()}).to_string(),
-                    )?;
-                } else {
-                    eprintln!("hsts: invalid host {given:?}: {e}");
-                    if !count {
-                        line(out, &format!("{given}\thttp"))?;
-                    }
-                }
-                continue;
+                return check_bad_line(out, mode, &bad);
             }
         };
-        if found.is_some() {
-            known += 1;
+        let (canonical, found) = match host::canonicalize(&given) {
+            Ok(Host::Domain(d)) => {
+                let found = store.lookup_canonical_at(&d, ctx.now);
+                (d.into_string(), found)
+            }
+            Ok(ip @ Host::Ip(_)) => (ip.to_string(), None),
+            Err(e) => {
+                status = 1;
+                return check_invalid(out, mode, &given, &e);
+            }
+        };
+        known += u64::from(found.is_some());
+        check_answer(out, mode, &given, &canonical, found)
+    })?;
+    if mode == CheckOutput::Count {
+        line(out, &known.to_string())?;
+    }
+    Ok(status)
+}
+
+/// Reports a line of stdin that could not be used.
+fn check_bad_line(out: &mut dyn Write, mode: CheckOutput, bad: &BadLine) -> Result<(), CliError> {
+    match mode {
+        CheckOutput::Json => line(
+            out,
+            &json!({"line": bad.line, "hsts": false, "error": bad.to_string()}).to_string(),
+        ),
+        CheckOutput::Plain => {
+            eprintln!("hsts: {bad}");
+            line(out, &format!("{}\thttp", bad.shown))
         }
-        if count {
-            continue;
+        CheckOutput::Count => {
+            eprintln!("hsts: {bad}");
+            Ok(())
         }
-        if json {
-            let canonical = result.as_ref().map(|h| h.to_string()).unwrap_or_default();
+    }
+}
+
+/// Reports a host that is not a valid name.
+fn check_invalid(
+    out: &mut dyn Write,
+    mode: CheckOutput,
+    given: &str,
+    e: &hsts::HostError,
+) -> Result<(), CliError> {
+    if mode == CheckOutput::Json {
+        return line(
+            out,
+            &json!({"host": given, "hsts": false, "error": e.to_string()}).to_string(),
+        );
+    }
+    eprintln!("hsts: invalid host {given:?}: {e}");
+    if mode == CheckOutput::Plain {
+        line(out, &format!("{}\thttp", escape(given)))?;
+    }
+    Ok(())
+}
+
+/// Prints the answer for one valid host.
+fn check_answer(
+    out: &mut dyn Write,
+    mode: CheckOutput,
+    given: &str,
+    canonical: &str,
+    found: Option<hsts::Match>,
+) -> Result<(), CliError> {
+    match mode {
+        CheckOutput::Count => Ok(()),
+        CheckOutput::Plain => {
+            let scheme = if found.is_some() { "https" } else { "http" };
+            line(out, &format!("{}\t{scheme}", escape(given)))
+        }
+        CheckOutput::Json => {
             let v = match &found {
                 Some(m) => json!({
                     "host": given,
@@ -105,32 +167,34 @@ pub(crate) fn check(
                     "expires": Value::Null,
                 }),
             };
-            line(out, &v.to_string())?;
-        } else {
-            let scheme = if found.is_some() { "https" } else { "http" };
-            line(out, &format!("{given}\t{scheme}"))?;
+            line(out, &v.to_string())
         }
     }
-    if count {
-        line(out, &known.to_string())?;
-    }
-    Ok(status)
 }
 
 /// `hsts rewrite URL...`.
 pub(crate) fn rewrite(ctx: &Ctx, out: &mut dyn Write, urls: &[String]) -> Result<u8, CliError> {
     let store = ctx.load_store()?;
     let mut status = 0;
-    for given in expand_stdin(urls)? {
+    for_each_item(urls, |item| {
+        let given = match item {
+            Item::Text(given) => given,
+            Item::Bad(bad) => {
+                // An empty line keeps the output aligned with the input.
+                eprintln!("hsts: {bad}");
+                status = 1;
+                return line(out, "");
+            }
+        };
         match Url::parse(&given) {
-            Ok(url) => line(out, store.upgrade_at(&url, ctx.now).url(&url).as_str())?,
+            Ok(url) => line(out, store.upgrade_at(&url, ctx.now).url(&url).as_str()),
             Err(e) => {
                 eprintln!("hsts: cannot parse URL {given:?}: {e}");
-                line(out, &given)?;
                 status = 1;
+                line(out, &given)
             }
         }
-    }
+    })?;
     Ok(status)
 }
 
