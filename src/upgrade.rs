@@ -22,7 +22,7 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::host::{self, Host};
+use crate::host::{self, CanonicalHost, Host};
 use crate::HstsStore;
 
 /// The answer to "what URL must this request use?".
@@ -98,19 +98,83 @@ impl HstsStore {
         }
         // §8.3 step 3: "If the URI-host is an IP-literal or IPv4address, ...
         // the UA MUST NOT" treat it as a known HSTS host.
-        let Some(Ok(Host::Domain(h))) = url.host().map(host::from_url_host) else {
-            return Upgrade::Unchanged;
+        let known = match url.host().map(host::from_url_host) {
+            Some(Ok(Host::Domain(h))) => self.lookup_canonical_at(&h, now).is_some(),
+            Some(Err(_)) => self.covers_invalid_at(url.host_str().unwrap_or_default(), now),
+            Some(Ok(Host::Ip(_))) | None => false,
         };
-        match self.lookup_canonical_at(&h, now) {
-            Some(_) => secure_url(url).map_or(Upgrade::Unchanged, Upgrade::Upgraded),
-            None => Upgrade::Unchanged,
+        if known {
+            secure_url(url).map_or(Upgrade::Unchanged, Upgrade::Upgraded)
+        } else {
+            Upgrade::Unchanged
         }
+    }
+
+    /// Fail closed: whether a host that the URL parser accepted but the
+    /// canonicaliser refuses (a label over 63 octets, empty labels such as
+    /// `example.com..`) lies under a known HSTS host: its name without
+    /// trailing dots is a known host, or one of its proper suffixes is known
+    /// with includeSubDomains. Only suffixes that can be valid names (253
+    /// bytes at most) are tried, so the work is bounded whatever the length.
+    fn covers_invalid_at(&self, raw: &str, now: DateTime<Utc>) -> bool {
+        let name = raw.trim_end_matches('.');
+        let start = name.len().saturating_sub(host::MAX_NAME_LEN);
+        let suffixes = std::iter::once(0)
+            .chain(name.match_indices('.').map(|(i, _)| i + 1))
+            .filter(|&i| i >= start);
+        for at in suffixes {
+            let Ok(suffix) = CanonicalHost::new(&name[at..]) else {
+                continue;
+            };
+            match self.lookup_canonical_at(&suffix, now) {
+                Some(m) if at == 0 || m.include_subdomains => return true,
+                _ => {}
+            }
+        }
+        false
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{PreloadSource, StoreConfig, Transport};
+    use chrono::TimeZone;
+
+    #[test]
+    fn hosts_the_canonicaliser_refuses_fail_closed() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut store = HstsStore::with_config(StoreConfig {
+            preload: PreloadSource::Off,
+            ..StoreConfig::default()
+        });
+        let note = |s: &mut HstsStore, u: &str, v: &str| {
+            s.note_at(&Url::parse(u).unwrap(), [v], Transport::Secure, now)
+        };
+        note(
+            &mut store,
+            "https://example.com/",
+            "max-age=60; includeSubDomains",
+        );
+        note(&mut store, "https://plain.test/", "max-age=60");
+        let long = "x".repeat(64);
+        for (given, upgraded) in [
+            (format!("http://{long}.example.com/"), true),
+            ("http://example.com../".to_owned(), true),
+            ("http://a..example.com/".to_owned(), true),
+            ("http://plain.test../".to_owned(), true),
+            (format!("http://{long}.plain.test/"), false),
+            (format!("http://{long}.other.example/"), false),
+        ] {
+            let url = Url::parse(&given).unwrap();
+            assert!(host::from_url_host(url.host().unwrap()).is_err(), "{given}");
+            assert_eq!(
+                store.upgrade_at(&url, now).is_upgraded(),
+                upgraded,
+                "{given}"
+            );
+        }
+    }
 
     #[test]
     fn secure_url_rules() {
