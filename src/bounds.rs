@@ -20,7 +20,9 @@
 //!
 //! The [`Table`] only reports counts and orders; the choices are made here.
 
-use crate::table::Table;
+use std::collections::{HashMap, HashSet};
+
+use crate::table::{Table, CLASSES};
 
 /// How many of the least recently observed entries are weighed on eviction.
 pub const EVICTION_WINDOW: usize = 8;
@@ -83,6 +85,15 @@ pub(crate) struct DecodeKeep {
     pub(crate) removals: usize,
 }
 
+/// The order class for an entry used on `days` distinct days: 0 for one
+/// day, then one class per doubling (2–3 days, 4–7, ...), at most
+/// `CLASSES - 1`. A full store evicts from the lowest class first, so an
+/// entry used on more days outlives any number of entries seen once.
+pub(crate) fn class_of(days: u16) -> usize {
+    let log2 = (u16::BITS - 1).saturating_sub(days.max(1).leading_zeros()) as usize;
+    log2.min(CLASSES - 1)
+}
+
 /// Removes from `table` whatever must go before a new host of `site` can be
 /// added within `limits`. Returns how many entries were evicted.
 pub(crate) fn make_room(table: &mut Table, site: &str, limits: Limits) -> usize {
@@ -104,23 +115,75 @@ pub(crate) fn make_room(table: &mut Table, site: &str, limits: Limits) -> usize 
     evicted
 }
 
-/// The entry of a full site to replace: its least recently observed (the
-/// smaller name on a tie).
+/// The entry of a full site to replace. An includeSubDomains entry that
+/// covers other entries of the site goes after them, never before (the
+/// apex that protects `login.example.edu` outlives the 64 subdomains a
+/// user visited); among the rest, the least recently observed (the smaller
+/// name on a tie). Work is the site's size times its names' label count.
 pub(crate) fn site_victim(table: &Table, site: &str) -> Option<u32> {
-    table.site_members(site).min_by(|&a, &b| {
-        let (ea, eb) = (table.entry(a), table.entry(b));
-        ea.observed
-            .cmp(&eb.observed)
-            .then_with(|| ea.host.cmp(eb.host))
-    })
+    let members: Vec<u32> = table.site_members(site).collect();
+    let with_isd: HashMap<&str, u32> = members
+        .iter()
+        .map(|&id| table.entry(id))
+        .filter(|e| e.include_subdomains)
+        .map(|e| (e.host, 0))
+        .collect();
+    let mut covering: HashSet<&str> = HashSet::new();
+    if !with_isd.is_empty() {
+        for &id in &members {
+            let host = table.entry(id).host;
+            let parents = host.match_indices('.').map(|(i, _)| &host[i + 1..]);
+            covering.extend(parents.filter(|p| with_isd.contains_key(p)));
+        }
+    }
+    let oldest = |ids: &mut dyn Iterator<Item = u32>| {
+        ids.min_by(|&a, &b| {
+            let (ea, eb) = (table.entry(a), table.entry(b));
+            ea.observed
+                .cmp(&eb.observed)
+                .then_with(|| ea.host.cmp(eb.host))
+        })
+    };
+    let mut uncovering = members
+        .iter()
+        .copied()
+        .filter(|&id| !covering.contains(table.entry(id).host));
+    oldest(&mut uncovering).or_else(|| oldest(&mut members.iter().copied()))
 }
 
-/// The entry to evict from a full store: among the [`EVICTION_WINDOW`]
-/// least recently observed, the one that expires soonest (the older on a
-/// tie).
-pub(crate) fn store_victim(table: &Table) -> Option<u32> {
+/// The entry to evict from a full store: from the lowest class that has
+/// entries, among its [`EVICTION_WINDOW`] least recently observed, the one
+/// that expires soonest (the older on a tie). An entry whose days of use
+/// now call for a higher class (lookups count days through `&self` and
+/// cannot move it) is moved there first, so the work is amortised over the
+/// uses that moved it.
+pub(crate) fn store_victim(table: &mut Table) -> Option<u32> {
+    for class in 0..CLASSES {
+        loop {
+            let window: Vec<u32> = table.oldest_in(class).take(EVICTION_WINDOW).collect();
+            if window.is_empty() {
+                break;
+            }
+            let due: Vec<(u32, usize)> = window
+                .iter()
+                .map(|&id| (id, class_of(table.usage(id).days)))
+                .filter(|&(_, c)| c > class)
+                .collect();
+            if due.is_empty() {
+                return soonest_expiring(table, &window);
+            }
+            for (id, c) in due {
+                table.set_class(id, c);
+            }
+        }
+    }
+    None
+}
+
+/// Of `ids` (oldest first), the one that expires soonest; the older on a tie.
+fn soonest_expiring(table: &Table, ids: &[u32]) -> Option<u32> {
     let mut best: Option<u32> = None;
-    for id in table.oldest_first().take(EVICTION_WINDOW) {
+    for &id in ids {
         if best.is_none_or(|b| table.entry(id).expires < table.entry(b).expires) {
             best = Some(id);
         }
@@ -150,7 +213,40 @@ mod tests {
             };
             tb.insert(&format!("h{i}.example"), 0, false, t(i), exp);
         }
-        assert_eq!(tb.entry(store_victim(&tb).unwrap()).host, "h4.example");
+        let v = store_victim(&mut tb).unwrap();
+        assert_eq!(tb.entry(v).host, "h4.example");
+    }
+
+    #[test]
+    fn entries_used_on_more_days_outlive_entries_seen_once() {
+        use crate::table::Usage;
+        let mut tb = Table::new();
+        let day = Usage::day_of(t(0));
+        // The oldest entry was used on three days, by lookups alone.
+        let used = tb.insert("used.example", 0, false, t(0), t(5)).unwrap();
+        tb.mark_used(used, day + 1);
+        tb.mark_used(used, day + 2);
+        for i in 1..20 {
+            tb.insert(&format!("h{i}.example"), 0, false, t(i), t(1000));
+        }
+        let v = store_victim(&mut tb).unwrap();
+        assert_eq!(tb.entry(v).host, "h1.example");
+        assert_eq!(tb.class(used), class_of(3));
+        // Once every entry seen once has gone, the used one can go too.
+        for i in 1..20 {
+            let id = tb.find(&format!("h{i}.example")).unwrap();
+            tb.remove(id);
+        }
+        assert_eq!(store_victim(&mut tb), Some(used));
+    }
+
+    #[test]
+    fn classes_double() {
+        let got: Vec<usize> = [0, 1, 2, 3, 4, 7, 8, 127, 128, u16::MAX]
+            .iter()
+            .map(|&d| class_of(d))
+            .collect();
+        assert_eq!(got, [0, 0, 1, 1, 2, 2, 3, 6, 7, 7]);
     }
 
     #[test]
@@ -163,6 +259,34 @@ mod tests {
         let v = site_victim(&tb, "site.example").unwrap();
         assert_eq!(tb.entry(v).host, "b.site.example");
         assert_eq!(site_victim(&tb, "none.example"), None);
+    }
+
+    #[test]
+    fn an_apex_with_isd_goes_after_the_hosts_it_covers() {
+        let mut tb = Table::new();
+        for (host, isd, at) in [
+            ("example.edu", true, 0),
+            ("a.b.example.edu", true, 2),
+            ("x.a.b.example.edu", false, 3),
+            ("b.example.edu", false, 1),
+        ] {
+            let site_off = host.len() - "example.edu".len();
+            tb.insert(host, site_off, isd, t(at), t(9));
+        }
+        let mut order = Vec::new();
+        while let Some(v) = site_victim(&tb, "example.edu") {
+            order.push(tb.entry(v).host.to_owned());
+            tb.remove(v);
+        }
+        assert_eq!(
+            order,
+            [
+                "b.example.edu",
+                "x.a.b.example.edu",
+                "a.b.example.edu",
+                "example.edu"
+            ]
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ use crate::host::{self, CanonicalHost, Host, HostError};
 use crate::outcome::{IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
 use crate::removals::Removals;
-use crate::table::Table;
+use crate::table::{Table, Usage};
 
 /// The store of known HSTS hosts. See the [module documentation](self).
 #[derive(Debug, Clone)]
@@ -221,6 +221,10 @@ impl HstsStore {
             now,
             expiry(now, max_age),
         );
+        if let (Some(_), Some(id)) = (old, self.table.find(host.as_str())) {
+            // Noting again is a use, as a match is.
+            self.table.mark_used(id, Usage::day_of(now));
+        }
         match old {
             Some((_, _, old_expires)) if now <= old_expires => Outcome::Updated,
             _ => Outcome::Noted,
@@ -299,23 +303,25 @@ impl HstsStore {
     ) -> Option<Match> {
         // §8.2: "A congruent match is found if, when compared, the given
         // domain name and the Known HSTS Host's domain name are identical."
-        if let Some(e) = self
+        let congruent = self
             .table
             .find(host.as_str())
-            .map(|id| self.table.entry(id))
-            .filter(|e| e.is_live_at(now))
-        {
-            return Some(dynamic_match(e));
-        }
+            .filter(|&id| self.table.entry(id).is_live_at(now));
         // §8.2: "If a superdomain match with an asserted includeSubDomains
         // directive is found, ... the given domain name ... is a Known HSTS
         // Host". Every superdomain is checked, up to the single-label TLD: a
         // nearer one without includeSubDomains does not stop the walk.
-        host.superdomains()
-            .filter_map(|s| self.table.find(s))
-            .map(|id| self.table.entry(id))
-            .find(|e| e.include_subdomains && e.is_live_at(now))
-            .map(dynamic_match)
+        let id = congruent.or_else(|| {
+            host.superdomains()
+                .filter_map(|s| self.table.find(s))
+                .find(|&id| {
+                    let e = self.table.entry(id);
+                    e.include_subdomains && e.is_live_at(now)
+                })
+        })?;
+        // A match is a use: entries used on more days outlive others.
+        self.table.mark_used(id, Usage::day_of(now));
+        Some(dynamic_match(self.table.entry(id)))
     }
 
     /// Removes the entry for exactly this host now. Returns it if it was there.

@@ -29,6 +29,7 @@
 
 use std::fmt;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Utc};
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -107,7 +108,67 @@ impl Arena {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+/// How many order lists the table keeps: the caller files each entry under
+/// one of these classes (see [`Table::set_class`]).
+pub(crate) const CLASSES: usize = 8;
+
+/// Bit of [`Slot::flags`]: includeSubDomains.
+const FLAG_ISD: u8 = 1;
+/// Bits of [`Slot::flags`] holding the order class.
+const CLASS_SHIFT: u32 = 1;
+const CLASS_MASK: u8 = (CLASSES as u8 - 1) << CLASS_SHIFT;
+
+/// On how many distinct days an entry was used (noted or matched), and the
+/// last such day, in days since 1970-01-01 (saturating at `u16::MAX`, the
+/// year 2149).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Usage {
+    /// Distinct days of use, saturating.
+    pub(crate) days: u16,
+    /// The last day of use.
+    pub(crate) last_day: u16,
+}
+
+impl Usage {
+    /// The day of `t`, in days since 1970-01-01, within `0..=u16::MAX`.
+    pub(crate) fn day_of(t: DateTime<Utc>) -> u16 {
+        let days = t.timestamp().div_euclid(86_400);
+        u16::try_from(days.max(0)).unwrap_or(u16::MAX)
+    }
+
+    /// First used on the day of `t`.
+    pub(crate) fn first(t: DateTime<Utc>) -> Usage {
+        Usage {
+            days: 1,
+            last_day: Usage::day_of(t),
+        }
+    }
+
+    fn pack(self) -> u32 {
+        u32::from(self.last_day) << 16 | u32::from(self.days)
+    }
+
+    fn unpack(v: u32) -> Usage {
+        Usage {
+            days: v as u16,
+            last_day: (v >> 16) as u16,
+        }
+    }
+
+    /// This usage after a use on `day`: a later day counts once more.
+    pub(crate) fn used_on(self, day: u16) -> Usage {
+        if day > self.last_day {
+            Usage {
+                days: self.days.saturating_add(1),
+                last_day: day,
+            }
+        } else {
+            self
+        }
+    }
+}
+
+#[derive(Debug)]
 struct Slot {
     /// Where the name starts in the arena.
     name_off: u32,
@@ -115,19 +176,48 @@ struct Slot {
     name_len: u8,
     /// Where the site starts in the name.
     site_off: u8,
-    include_subdomains: bool,
+    /// includeSubDomains ([`FLAG_ISD`]) and the order class.
+    flags: u8,
     /// In a site's head slot, the site's entry count ([`COUNT_UNKNOWN`]
     /// when too large to keep here).
     site_count: u8,
+    /// [`Usage`], packed; atomic so that a lookup through `&self` can
+    /// count a day of use.
+    usage: AtomicU32,
     observed: DateTime<Utc>,
     expires: DateTime<Utc>,
-    /// The neighbours in observation order; for a free slot, `newer` chains
-    /// the free list.
+    /// The neighbours in observation order within the slot's class; for a
+    /// free slot, `newer` chains the free list.
     older: u32,
     newer: u32,
     /// The neighbours in the site's circular list.
     site_prev: u32,
     site_next: u32,
+}
+
+impl Clone for Slot {
+    fn clone(&self) -> Slot {
+        Slot {
+            usage: AtomicU32::new(self.usage.load(Ordering::Relaxed)),
+            older: self.older,
+            newer: self.newer,
+            site_prev: self.site_prev,
+            site_next: self.site_next,
+            observed: self.observed,
+            expires: self.expires,
+            ..*self
+        }
+    }
+}
+
+impl Slot {
+    fn include_subdomains(&self) -> bool {
+        self.flags & FLAG_ISD != 0
+    }
+
+    fn class(&self) -> usize {
+        ((self.flags & CLASS_MASK) >> CLASS_SHIFT) as usize
+    }
 }
 
 /// The entry table. See the [module documentation](self).
@@ -137,8 +227,9 @@ pub(crate) struct Table {
     names: Arena,
     garbage: usize,
     free: u32,
-    oldest: u32,
-    newest: u32,
+    /// The ends of each class's order list.
+    oldest: [u32; CLASSES],
+    newest: [u32; CLASSES],
     len: usize,
     by_host: HashTable<u32>,
     by_site: HashTable<u32>,
@@ -184,8 +275,8 @@ impl Table {
             names: Arena::default(),
             garbage: 0,
             free: NIL,
-            oldest: NIL,
-            newest: NIL,
+            oldest: [NIL; CLASSES],
+            newest: [NIL; CLASSES],
             len: 0,
             by_host: HashTable::new(),
             by_site: HashTable::new(),
@@ -232,7 +323,7 @@ impl Table {
         let s = &self.slots[id as usize];
         EntryRef {
             host: name_of(&self.slots, &self.names, id),
-            include_subdomains: s.include_subdomains,
+            include_subdomains: s.include_subdomains(),
             observed: s.observed,
             expires: s.expires,
         }
@@ -257,8 +348,8 @@ impl Table {
         expires: DateTime<Utc>,
     ) -> (bool, DateTime<Utc>, DateTime<Utc>) {
         let s = &mut self.slots[id as usize];
-        let old = (s.include_subdomains, s.observed, s.expires);
-        s.include_subdomains = include_subdomains;
+        let old = (s.include_subdomains(), s.observed, s.expires);
+        s.flags = (s.flags & !FLAG_ISD) | u8::from(include_subdomains);
         s.observed = observed;
         s.expires = expires;
         self.unlink_order(id);
@@ -298,8 +389,9 @@ impl Table {
             } else {
                 0
             },
-            include_subdomains,
+            flags: u8::from(include_subdomains),
             site_count: 0,
+            usage: AtomicU32::new(Usage::first(observed).pack()),
             observed,
             expires,
             older: NIL,
@@ -400,15 +492,54 @@ impl Table {
         })
     }
 
-    /// Every entry from the least to the most recently observed.
-    pub(crate) fn oldest_first(&self) -> impl Iterator<Item = u32> + '_ {
-        let mut id = self.oldest;
+    /// The entries of one class, from the least to the most recently
+    /// observed.
+    pub(crate) fn oldest_in(&self, class: usize) -> impl Iterator<Item = u32> + '_ {
+        let mut id = self.oldest.get(class).copied().unwrap_or(NIL);
         std::iter::from_fn(move || {
             let this = id;
             id = self.slots.get(this as usize)?.newer;
             Some(this)
         })
         .take(self.len)
+    }
+
+    /// The class slot `id` is filed under.
+    pub(crate) fn class(&self, id: u32) -> usize {
+        self.slots[id as usize].class()
+    }
+
+    /// Files slot `id` under `class` (below [`CLASSES`]), as its most
+    /// recently observed entry.
+    pub(crate) fn set_class(&mut self, id: u32, class: usize) {
+        let class = class.min(CLASSES - 1);
+        self.unlink_order(id);
+        let s = &mut self.slots[id as usize];
+        s.flags = (s.flags & !CLASS_MASK) | ((class as u8) << CLASS_SHIFT);
+        self.link_newest(id);
+    }
+
+    /// How slot `id` has been used.
+    pub(crate) fn usage(&self, id: u32) -> Usage {
+        Usage::unpack(self.slots[id as usize].usage.load(Ordering::Relaxed))
+    }
+
+    /// Sets how slot `id` has been used (from a store file).
+    pub(crate) fn set_usage(&mut self, id: u32, usage: Usage) {
+        *self.slots[id as usize].usage.get_mut() = usage.pack();
+    }
+
+    /// Counts a use of slot `id` on `day`; through `&self`, for lookups.
+    pub(crate) fn mark_used(&self, id: u32, day: u16) {
+        let Some(s) = self.slots.get(id as usize) else {
+            return;
+        };
+        let _ = s
+            .usage
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                let now = Usage::unpack(v).used_on(day);
+                (now.pack() != v).then(|| now.pack())
+            });
     }
 
     /// Recomputes every entry's site, for a new Public Suffix List.
@@ -441,27 +572,29 @@ impl Table {
     }
 
     fn link_newest(&mut self, id: u32) {
-        let newest = self.newest;
+        let class = self.slots[id as usize].class();
+        let newest = self.newest[class];
         let s = &mut self.slots[id as usize];
         s.older = newest;
         s.newer = NIL;
         if newest == NIL {
-            self.oldest = id;
+            self.oldest[class] = id;
         } else {
             self.slots[newest as usize].newer = id;
         }
-        self.newest = id;
+        self.newest[class] = id;
     }
 
     fn unlink_order(&mut self, id: u32) {
-        let Slot { older, newer, .. } = self.slots[id as usize];
+        let s = &self.slots[id as usize];
+        let (older, newer, class) = (s.older, s.newer, s.class());
         if older == NIL {
-            self.oldest = newer;
+            self.oldest[class] = newer;
         } else {
             self.slots[older as usize].newer = newer;
         }
         if newer == NIL {
-            self.newest = older;
+            self.newest[class] = older;
         } else {
             self.slots[newer as usize].older = older;
         }
@@ -576,13 +709,17 @@ mod tests {
             assert_eq!(t.site_count(site), members.len());
         }
         let mut n = 0;
-        let mut id = t.oldest;
-        while id != NIL {
-            n += 1;
-            id = t.slots[id as usize].newer;
+        for class in 0..CLASSES {
+            let mut id = t.oldest[class];
+            while id != NIL {
+                assert_eq!(t.class(id), class);
+                n += 1;
+                id = t.slots[id as usize].newer;
+            }
         }
         assert_eq!(n, t.len());
-        assert_eq!(t.oldest_first().count(), t.len());
+        let listed: usize = (0..CLASSES).map(|c| t.oldest_in(c).count()).sum();
+        assert_eq!(listed, t.len());
         assert_eq!(t.by_host.len(), t.len());
     }
 
@@ -604,7 +741,7 @@ mod tests {
         let id = tb.find("h1.site1.example").unwrap();
         let old = tb.update(id, true, t(500), t(600));
         assert_eq!(old, (false, t(1), t(101)));
-        assert_eq!(tb.newest, id);
+        assert_eq!(tb.newest[0], id);
         // Freed slots are reused.
         let before = tb.slots.len();
         tb.insert("new.site0.example", 4, false, t(501), t(502));
@@ -644,14 +781,14 @@ mod tests {
     }
 
     #[test]
-    fn oldest_first_follows_observation_order() {
+    fn order_lists_follow_observation_order() {
         let mut tb = Table::new();
         for i in 0..5 {
             tb.insert(&format!("h{i}.example"), 0, false, t(i), t(99));
         }
         let id = tb.find("h1.example").unwrap();
         tb.update(id, false, t(10), t(99));
-        let order: Vec<&str> = tb.oldest_first().map(|id| tb.entry(id).host).collect();
+        let order: Vec<&str> = tb.oldest_in(0).map(|id| tb.entry(id).host).collect();
         assert_eq!(
             order,
             [

@@ -1,12 +1,17 @@
 //! The bounded store against a plain model of its eviction policy.
 //!
 //! The model keeps a `Vec` of rows in noting order (an update moves a row to
-//! the end) and applies the written policy with linear scans: a new host of
-//! a full site replaces the site's least recently observed entry (ties by
-//! name); a new host in a full store evicts, among the `EVICTION_WINDOW`
-//! oldest rows, the one that expires soonest (the older on a tie). Random
-//! notes, removals, site clearings and purges over a tiny capacity and
-//! quota run through both, and every entry must agree after every step.
+//! the end), each with its days of use and its class, and applies the
+//! written policy with linear scans: a new host of a full site replaces,
+//! among the site's entries that cover no other entry of the site with
+//! includeSubDomains, the least recently observed (ties by name); a new
+//! host in a full store evicts from the lowest class that has rows (a row
+//! whose days of use call for a higher class is first moved there, to the
+//! end), among its `EVICTION_WINDOW` oldest rows, the one that expires
+//! soonest (the older on a tie). A use is a note of a known host or a
+//! lookup that matches, on a later day. Random notes, lookups, removals,
+//! site clearings and purges over a tiny capacity and quota run through
+//! both, and every entry must agree after every step.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hsts::internal::StoreInternals;
@@ -28,6 +33,11 @@ enum Op {
         isd: bool,
     },
     Advance(i64),
+    AdvanceDays(i64),
+    Lookup {
+        sub: &'static str,
+        site: &'static str,
+    },
     Remove {
         sub: &'static str,
         site: &'static str,
@@ -51,6 +61,8 @@ fn gen_op() -> impl Strategy<Value = Op> {
         8 => (sub.clone(), site.clone(), prop_oneof![1 => Just(0u64), 6 => 1u64..40], any::<bool>())
             .prop_map(|(sub, site, max_age, isd)| Op::Note { sub, site, max_age, isd }),
         3 => (0i64..6).prop_map(Op::Advance),
+        1 => (1i64..3).prop_map(Op::AdvanceDays),
+        3 => (sub.clone(), site.clone()).prop_map(|(sub, site)| Op::Lookup { sub, site }),
         1 => (sub, site.clone()).prop_map(|(sub, site)| Op::Remove { sub, site }),
         1 => site.prop_map(Op::ClearSite),
         1 => Just(Op::Purge),
@@ -64,6 +76,32 @@ struct Row {
     isd: bool,
     observed: DateTime<Utc>,
     expires: DateTime<Utc>,
+    days: u16,
+    last_day: i64,
+    class: usize,
+}
+
+const CLASSES: usize = 8;
+
+fn day(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(86_400)
+}
+
+fn class_of(days: u16) -> usize {
+    let mut c = 0;
+    while c + 1 < CLASSES && (days as u32) >= 1 << (c + 1) {
+        c += 1;
+    }
+    c
+}
+
+impl Row {
+    fn used(&mut self, now: DateTime<Utc>) {
+        if day(now) > self.last_day {
+            self.days = self.days.saturating_add(1);
+            self.last_day = day(now);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -84,36 +122,117 @@ impl Model {
             };
         }
         if let Some(i) = self.pos(&row.host) {
-            let old = self.rows.remove(i);
-            self.rows.push(row);
-            return if now <= old.expires {
+            let mut old = self.rows.remove(i);
+            let outcome = if now <= old.expires {
                 Outcome::Updated
             } else {
                 Outcome::Noted
             };
+            old.used(now);
+            self.rows.push(Row {
+                days: old.days,
+                last_day: old.last_day,
+                class: old.class,
+                ..row
+            });
+            return outcome;
         }
         while self.rows.iter().filter(|r| r.site == row.site).count() >= QUOTA {
-            let oldest = self
-                .rows
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.site == row.site)
-                .min_by(|(_, a), (_, b)| (a.observed, &a.host).cmp(&(b.observed, &b.host)))
-                .map(|(i, _)| i)
-                .unwrap();
-            self.rows.remove(oldest);
+            let victim = self.site_victim(row.site);
+            self.rows.remove(victim);
         }
         while self.rows.len() >= CAPACITY {
-            let mut best = 0;
-            for i in 1..EVICTION_WINDOW.min(self.rows.len()) {
-                if self.rows[i].expires < self.rows[best].expires {
-                    best = i;
-                }
-            }
-            self.rows.remove(best);
+            let victim = self.store_victim();
+            self.rows.remove(victim);
         }
         self.rows.push(row);
         Outcome::Noted
+    }
+
+    fn site_victim(&self, site: &str) -> usize {
+        let members: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| self.rows[i].site == site)
+            .collect();
+        let covers = |a: &Row| {
+            a.isd
+                && members.iter().any(|&j| {
+                    let b = &self.rows[j].host;
+                    b.len() > a.host.len() && b.ends_with(&format!(".{}", a.host))
+                })
+        };
+        let oldest = |c: &mut dyn Iterator<Item = usize>| {
+            c.min_by(|&a, &b| {
+                let (a, b) = (&self.rows[a], &self.rows[b]);
+                (a.observed, &a.host).cmp(&(b.observed, &b.host))
+            })
+        };
+        let mut free = members.iter().copied().filter(|&i| !covers(&self.rows[i]));
+        oldest(&mut free)
+            .or_else(|| oldest(&mut members.iter().copied()))
+            .unwrap()
+    }
+
+    fn store_victim(&mut self) -> usize {
+        for class in 0..CLASSES {
+            loop {
+                let window: Vec<usize> = (0..self.rows.len())
+                    .filter(|&i| self.rows[i].class == class)
+                    .take(EVICTION_WINDOW)
+                    .collect();
+                if window.is_empty() {
+                    break;
+                }
+                let due: Vec<String> = window
+                    .iter()
+                    .filter(|&&i| class_of(self.rows[i].days) > class)
+                    .map(|&i| self.rows[i].host.clone())
+                    .collect();
+                if due.is_empty() {
+                    let mut best = window[0];
+                    for &i in &window[1..] {
+                        if self.rows[i].expires < self.rows[best].expires {
+                            best = i;
+                        }
+                    }
+                    return best;
+                }
+                for h in due {
+                    let i = self.pos(&h).unwrap();
+                    let mut r = self.rows.remove(i);
+                    r.class = class_of(r.days);
+                    self.rows.push(r);
+                }
+            }
+        }
+        unreachable!("a full store has rows")
+    }
+
+    /// A lookup: a live congruent row, or a live superdomain row with
+    /// includeSubDomains, is used.
+    fn lookup(&mut self, host: &str, now: DateTime<Utc>) -> bool {
+        let live = |r: &Row| now <= r.expires;
+        let congruent = self.rows.iter().position(|r| r.host == host && live(r));
+        let found = congruent.or_else(|| {
+            let mut h = host;
+            while let Some(dot) = h.find('.') {
+                h = &h[dot + 1..];
+                if let Some(i) = self
+                    .rows
+                    .iter()
+                    .position(|r| r.host == h && r.isd && live(r))
+                {
+                    return Some(i);
+                }
+            }
+            None
+        });
+        match found {
+            Some(i) => {
+                self.rows[i].used(now);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -153,6 +272,9 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                         isd: *isd,
                         observed: now,
                         expires: now + Duration::seconds(*max_age as i64),
+                        days: 1,
+                        last_day: day(now),
+                        class: 0,
                     },
                     *max_age,
                     now,
@@ -160,6 +282,12 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 prop_assert_eq!(got, want);
             }
             Op::Advance(s) => now += Duration::seconds(*s),
+            Op::AdvanceDays(d) => now += Duration::days(*d),
+            Op::Lookup { sub, site } => {
+                let h = host(sub, site);
+                let got = store.is_known_at(&h, now).unwrap();
+                prop_assert_eq!(got, model.lookup(&h, now));
+            }
             Op::Remove { sub, site } => {
                 let h = host(sub, site);
                 let got = store.remove_at(&h, now).unwrap().is_some();
