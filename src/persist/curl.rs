@@ -37,6 +37,7 @@ pub fn export_curl<'a>(entries: impl IntoIterator<Item = EntryRef<'a>>) -> Strin
 /// observation time, which curl does not record. A file that is not text is
 /// an error ([`PersistError::Line`] with [`CurlProblem::NotUtf8`]), as is
 /// one larger than [`MAX_FILE_LEN`].
+#[allow(clippy::type_complexity)]
 pub fn import_curl(
     bytes: &[u8],
     now: DateTime<Utc>,
