@@ -417,4 +417,83 @@ pub(crate) mod tests {
             })
         ));
     }
+
+    /// A file with a correct header around `body`.
+    fn file_of(body: &[u8]) -> Vec<u8> {
+        let mut out = vec![0; HEADER_LEN];
+        out.extend_from_slice(body);
+        write_header(&mut out);
+        out
+    }
+
+    /// The body of a file of one entry and no removals.
+    fn body_with(r: Record<'_>) -> Vec<u8> {
+        encode_parts(1, std::iter::once(r), std::iter::empty(), 0)[HEADER_LEN..].to_vec()
+    }
+
+    #[test]
+    fn every_failure_has_its_own_name() {
+        let decode = |b: &[u8]| decode(b, StoreConfig::default());
+        let good = encode(&sample(), t(0));
+        let mut b = good.clone();
+        b[10] = 1;
+        assert!(matches!(decode(&b), Err(PersistError::ReservedBytes)));
+        let mut b = good.clone();
+        b.push(0);
+        assert!(matches!(decode(&b), Err(PersistError::TrailingData(1))));
+        let mut body = good[HEADER_LEN..].to_vec();
+        body.push(0);
+        assert!(matches!(
+            decode(&file_of(&body)),
+            Err(PersistError::LeftoverBytes(1))
+        ));
+        assert!(matches!(
+            decode(&file_of(&[0xfc, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])),
+            Err(PersistError::CountTooLarge { count, left: 4 }) if count == u32::MAX as u64
+        ));
+        let r = Record {
+            host: "a.example",
+            include_subdomains: false,
+            observed: 0,
+            expires: i64::MAX,
+        };
+        assert!(matches!(
+            decode(&file_of(&body_with(r))),
+            Err(PersistError::TimeOutOfRange {
+                field: "expiry",
+                secs: i64::MAX,
+                ..
+            })
+        ));
+        let before = Record { expires: -1, ..r };
+        assert!(matches!(
+            decode(&file_of(&body_with(before))),
+            Err(PersistError::InvalidEntry {
+                reason: EntryProblem::ExpiresBeforeObserved,
+                ..
+            })
+        ));
+        let ip = Record {
+            host: "1.2.3.4",
+            expires: 1,
+            ..r
+        };
+        assert!(matches!(
+            decode(&file_of(&body_with(ip))),
+            Err(PersistError::InvalidEntry {
+                reason: EntryProblem::Host(_),
+                ..
+            })
+        ));
+        let mut not_utf8 = body_with(Record {
+            host: "ab",
+            expires: 1,
+            ..r
+        });
+        not_utf8[2] = 0xff;
+        assert!(matches!(
+            decode(&file_of(&not_utf8)),
+            Err(PersistError::Decode(_))
+        ));
+    }
 }

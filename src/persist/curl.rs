@@ -131,12 +131,23 @@ mod tests {
         assert_eq!(entries[1].expires, DateTime::<Utc>::MAX_UTC);
         let lines: Vec<usize> = skipped.iter().map(|s| s.0).collect();
         assert_eq!(lines, [5, 6, 7, 8, 9, 10]);
+        assert!(matches!(skipped[0].1, CurlProblem::IpLiteral(_)));
+        assert!(matches!(skipped[2].1, CurlProblem::TrailingDot(_)));
+        assert!(matches!(skipped[3].1, CurlProblem::BadDate { .. }));
+        assert!(matches!(skipped[4].1, CurlProblem::Expired(_)));
+        assert_eq!(skipped[5].1, CurlProblem::Unquoted);
         let out = export_curl(entries.iter().map(Entry::as_ref));
         assert!(out.contains(".example.com \"20270101 00:00:00\"\n"));
         assert!(out.contains("www.example.org \"unlimited\"\n"));
         let (again, none) = import_curl(out.as_bytes(), now).unwrap();
         assert_eq!(again, entries);
         assert!(none.is_empty());
-        assert!(import_curl(b"\xff\xfe", now).is_err());
+        assert!(matches!(
+            import_curl(b"\xff\xfe", now),
+            Err(PersistError::Line {
+                line: 1,
+                problem: CurlProblem::NotUtf8
+            })
+        ));
     }
 }

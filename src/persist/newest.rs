@@ -94,15 +94,15 @@ mod tests {
     use chrono::TimeZone;
 
     #[test]
-    fn keeps_the_newest_and_the_latest_arrival_on_a_tie() {
+    fn keeps_the_newest_and_on_a_tie_the_last_arrived() {
         let t = |s| Utc.timestamp_opt(s, 0).unwrap();
-        let mut n = Newest::new(5, 2);
-        for (s, item) in [(3, "a"), (1, "b"), (3, "c"), (2, "d"), (0, "e")] {
+        let mut n = Newest::new(6, 2);
+        for (s, item) in [(3, "a"), (1, "b"), (3, "c"), (2, "d"), (0, "e"), (3, "f")] {
             n.push(t(s), item);
         }
         let mut kept = n.into_vec();
         kept.sort();
-        assert_eq!(kept, [(t(3), "a"), (t(3), "c")]);
+        assert_eq!(kept, [(t(3), "c"), (t(3), "f")]);
         let mut all = Newest::new(2, 2);
         all.push(t(0), "x");
         all.push(t(1), "y");
