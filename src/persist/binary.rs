@@ -372,10 +372,7 @@ pub(crate) mod tests {
                 expires: t(5000),
             })
             .unwrap();
-            big.insert_tombstone(
-                &CanonicalHost::new(&format!("gone{i}.example")).unwrap(),
-                t(i),
-            );
+            big.insert_trusted_tombstone(&format!("gone{i}.example"), t(i));
         }
         let bytes = encode(&big, t(0));
         let contents = decode_contents(&bytes, 10).unwrap();
