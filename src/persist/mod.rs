@@ -39,8 +39,10 @@
 //! Inside, each job has its module: `binary` (the header, records, bounded
 //! decoding), `newest` (keeping the newest records of an oversized file),
 //! `merge` (merging with another writer's file), `file` (lock, bounded
-//! read, atomic write), `json`, `curl`, and `error`. They depend on each
-//! other in that direction only: `error` and `newest` on nothing here.
+//! read, atomic write), `json`, `curl`, and `error`. None imports this
+//! module, and no two import each other: `merge` and `json` use `binary`,
+//! `binary` uses `newest`, all but `newest` use `error`, and `error` and
+//! `newest` use nothing here.
 
 mod binary;
 mod curl;
@@ -55,7 +57,7 @@ mod json;
 /// Without the `json` feature, JSON export and import are refused.
 #[cfg(not(feature = "json"))]
 mod json {
-    use super::PersistError;
+    use super::error::PersistError;
     use crate::{Entry, EntryRef};
 
     pub(crate) fn export(_: Vec<EntryRef<'_>>) -> Result<Vec<u8>, PersistError> {
