@@ -505,6 +505,7 @@ impl Table {
     }
 
     /// The class slot `id` is filed under.
+    #[cfg(test)]
     pub(crate) fn class(&self, id: u32) -> usize {
         self.slots[id as usize].class()
     }

@@ -226,7 +226,7 @@ mod tests {
             })
         );
         assert_eq!(check_length(10, 4, 5), Err(WireError::TrailingData(1)));
-        assert_eq!(check_length(10, 4, u64::MAX).is_err(), true);
+        assert!(check_length(10, 4, u64::MAX).is_err());
         assert_eq!(check_length(10, 4, 6), Ok(()));
         assert!(matches!(
             check_crc("body", b"abc", 0),

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
-use super::{PersistError, MAX_FILE_LEN};
+use super::error::{CurlProblem, PersistError, MAX_FILE_LEN};
 use crate::host::{self, Host};
 use crate::{Entry, EntryRef};
 
@@ -35,12 +35,13 @@ pub fn export_curl<'a>(entries: impl IntoIterator<Item = EntryRef<'a>>) -> Strin
 /// hosts with a trailing dot, bad dates, malformed lines, expired entries)
 /// are skipped and reported with their line number; `now` is used as the
 /// observation time, which curl does not record. A file that is not text is
-/// an error.
+/// an error ([`PersistError::Line`] with [`CurlProblem::NotUtf8`]), as is
+/// one larger than [`MAX_FILE_LEN`].
 #[allow(clippy::type_complexity)]
 pub fn import_curl(
     bytes: &[u8],
     now: DateTime<Utc>,
-) -> Result<(Vec<Entry>, Vec<(usize, String)>), PersistError> {
+) -> Result<(Vec<Entry>, Vec<(usize, CurlProblem)>), PersistError> {
     if bytes.len() as u64 > MAX_FILE_LEN {
         return Err(PersistError::TooLarge(bytes.len() as u64));
     }
@@ -50,7 +51,7 @@ pub fn import_curl(
         let line_no = i + 1;
         let text = std::str::from_utf8(raw).map_err(|_| PersistError::Line {
             line: line_no,
-            msg: "not UTF-8 text: not a curl HSTS file".into(),
+            problem: CurlProblem::NotUtf8,
         })?;
         let line = text.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -58,47 +59,54 @@ pub fn import_curl(
         }
         match parse_line(line, now) {
             Ok(e) => entries.push(e),
-            Err(why) => skipped.push((line_no, why)),
+            Err(problem) => skipped.push((line_no, problem)),
         }
     }
     Ok((entries, skipped))
 }
 
-fn parse_line(line: &str, now: DateTime<Utc>) -> Result<Entry, String> {
+/// One entry line, trimmed, neither blank nor a comment.
+fn parse_line(line: &str, now: DateTime<Utc>) -> Result<Entry, CurlProblem> {
     if line.len() > MAX_LINE_LEN {
-        return Err(format!("line longer than {MAX_LINE_LEN} bytes"));
+        return Err(CurlProblem::TooLong {
+            limit: MAX_LINE_LEN,
+        });
     }
-    let (name, rest) = line
-        .split_once([' ', '\t'])
-        .ok_or("expected `host \"YYYYMMDD HH:MM:SS\"`")?;
+    let (name, rest) = line.split_once([' ', '\t']).ok_or(CurlProblem::Syntax)?;
     let stamp = rest
         .trim()
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
-        .ok_or("the expiry must be in double quotes")?;
+        .ok_or(CurlProblem::Unquoted)?;
     let (include_subdomains, host_text) = match name.strip_prefix('.') {
         Some(h) => (true, h),
         None => (false, name),
     };
     if host_text.ends_with('.') {
-        return Err(format!(
-            "host {host_text:?} has a trailing dot: ambiguous, skipped"
-        ));
+        return Err(CurlProblem::TrailingDot(host_text.to_owned()));
     }
     let host = match host::canonicalize(host_text) {
         Ok(Host::Domain(d)) => d,
-        Ok(Host::Ip(ip)) => return Err(format!("{ip} is an IP literal: never an HSTS host")),
-        Err(e) => return Err(format!("invalid host {host_text:?}: {e}")),
+        Ok(Host::Ip(ip)) => return Err(CurlProblem::IpLiteral(ip)),
+        Err(source) => {
+            return Err(CurlProblem::InvalidHost {
+                host: host_text.to_owned(),
+                source,
+            })
+        }
     };
     let expires = if stamp == "unlimited" {
         DateTime::<Utc>::MAX_UTC
     } else {
         NaiveDateTime::parse_from_str(stamp, STAMP_FORMAT)
-            .map_err(|e| format!("bad date {stamp:?}: {e}"))?
+            .map_err(|source| CurlProblem::BadDate {
+                stamp: stamp.to_owned(),
+                source,
+            })?
             .and_utc()
     };
     if expires < now {
-        return Err(format!("expired at {stamp}"));
+        return Err(CurlProblem::Expired(stamp.to_owned()));
     }
     Ok(Entry {
         host: host.into_string(),
@@ -123,12 +131,23 @@ mod tests {
         assert_eq!(entries[1].expires, DateTime::<Utc>::MAX_UTC);
         let lines: Vec<usize> = skipped.iter().map(|s| s.0).collect();
         assert_eq!(lines, [5, 6, 7, 8, 9, 10]);
+        assert!(matches!(skipped[0].1, CurlProblem::IpLiteral(_)));
+        assert!(matches!(skipped[2].1, CurlProblem::TrailingDot(_)));
+        assert!(matches!(skipped[3].1, CurlProblem::BadDate { .. }));
+        assert!(matches!(skipped[4].1, CurlProblem::Expired(_)));
+        assert_eq!(skipped[5].1, CurlProblem::Unquoted);
         let out = export_curl(entries.iter().map(Entry::as_ref));
         assert!(out.contains(".example.com \"20270101 00:00:00\"\n"));
         assert!(out.contains("www.example.org \"unlimited\"\n"));
         let (again, none) = import_curl(out.as_bytes(), now).unwrap();
         assert_eq!(again, entries);
         assert!(none.is_empty());
-        assert!(import_curl(b"\xff\xfe", now).is_err());
+        assert!(matches!(
+            import_curl(b"\xff\xfe", now),
+            Err(PersistError::Line {
+                line: 1,
+                problem: CurlProblem::NotUtf8
+            })
+        ));
     }
 }

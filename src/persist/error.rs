@@ -1,0 +1,239 @@
+//! What can go wrong when reading, writing, importing or exporting a store,
+//! each failure under one name: [`PersistError`] for a whole file,
+//! [`EntryProblem`] for one entry of a store file, [`CurlProblem`] for one
+//! line of a curl file, and [`SkipReason`] for what an import left out.
+
+use std::io;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use crate::wire::WireError;
+use crate::HostError;
+
+/// The largest file we read, store or import: 1 GiB.
+pub const MAX_FILE_LEN: u64 = 1 << 30;
+
+/// Why a store file could not be read or written. Each says what was wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PersistError {
+    /// The operating system refused.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file is shorter than its header says.
+    #[error("truncated: {len} bytes, expected {expected}")]
+    Truncated {
+        /// Bytes present.
+        len: u64,
+        /// Bytes the header calls for.
+        expected: u64,
+    },
+    /// The file does not start with our label: not a store file.
+    #[error("not an hsts store file (bad magic label)")]
+    BadMagic,
+    /// Written by a newer (or unknown) version of this format.
+    #[error(
+        "store format version {found} is not supported (this build reads version {supported})"
+    )]
+    UnsupportedVersion {
+        /// The version in the file (or JSON document).
+        found: u16,
+        /// The newest this build reads.
+        supported: u16,
+    },
+    /// The reserved bytes of the header are not zero.
+    #[error("corrupt header: reserved header bytes are not zero")]
+    ReservedBytes,
+    /// The body does not match its checksum: corrupt.
+    #[error("checksum mismatch: header says {expected:08x}, body has {actual:08x}")]
+    ChecksumMismatch {
+        /// CRC-32 in the header.
+        expected: u32,
+        /// CRC-32 of the body.
+        actual: u32,
+    },
+    /// The file is longer than its header says.
+    #[error("corrupt file: {0} bytes of trailing data")]
+    TrailingData(u64),
+    /// The file is larger than we are willing to read.
+    #[error("file of {0} bytes is larger than the {MAX_FILE_LEN}-byte limit")]
+    TooLarge(u64),
+    /// A record of the body could not be decoded.
+    #[error("corrupt body: {0}")]
+    Decode(#[source] bincode::error::DecodeError),
+    /// A record count is larger than the bytes left could hold.
+    #[error("corrupt body: count {count} exceeds the {left} bytes left")]
+    CountTooLarge {
+        /// The count in the file.
+        count: u64,
+        /// Bytes left in the body after it.
+        left: usize,
+    },
+    /// The body holds bytes after its last record.
+    #[error("corrupt body: {0} bytes left over after the last record")]
+    LeftoverBytes(usize),
+    /// A time in the file is not representable.
+    #[error("{host:?}: {field} time {secs} out of range")]
+    TimeOutOfRange {
+        /// The host of the entry or removal.
+        host: String,
+        /// Which time: "observed", "expiry" or "removal".
+        field: &'static str,
+        /// The time found, in unix seconds.
+        secs: i64,
+    },
+    /// An entry in the file is not acceptable (an IP literal, a bad name, ...).
+    #[error("invalid entry {host:?}: {reason}")]
+    InvalidEntry {
+        /// The host as found.
+        host: String,
+        /// What is wrong with it.
+        reason: EntryProblem,
+    },
+    /// A JSON document that is not an hsts store: its `format` field is
+    /// not ours.
+    #[error("not an hsts store JSON document (format {found:?}, expected \"hsts-store\")")]
+    NotOurJson {
+        /// The `format` field found.
+        found: String,
+    },
+    /// A JSON document could not be parsed.
+    #[cfg(feature = "json")]
+    #[error("line {line}: {source}")]
+    Json {
+        /// 1-based line number.
+        line: usize,
+        /// What serde_json found wrong.
+        source: serde_json::Error,
+    },
+    /// The store could not be serialised.
+    #[cfg(feature = "json")]
+    #[error("cannot serialise the store: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// JSON export or import in a build without the `json` feature.
+    #[error("the JSON format needs the `json` feature of hsts, which this build lacks")]
+    JsonDisabled,
+    /// A line of a curl file makes the whole file unreadable.
+    #[error("line {line}: {problem}")]
+    Line {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        problem: CurlProblem,
+    },
+}
+
+impl From<WireError> for PersistError {
+    fn from(e: WireError) -> Self {
+        match e {
+            WireError::Truncated { len, needed } => PersistError::Truncated {
+                len,
+                expected: needed,
+            },
+            WireError::BadMagic => PersistError::BadMagic,
+            WireError::UnsupportedVersion { found, supported } => {
+                PersistError::UnsupportedVersion { found, supported }
+            }
+            WireError::ReservedNotZero => PersistError::ReservedBytes,
+            WireError::Checksum {
+                expected, actual, ..
+            } => PersistError::ChecksumMismatch { expected, actual },
+            WireError::TrailingData(n) => PersistError::TrailingData(n),
+            WireError::TooLarge { len, .. } => PersistError::TooLarge(len),
+        }
+    }
+}
+
+/// The [`PersistError::Io`] of `op` on `path`.
+pub(crate) fn io_err<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> PersistError + 'a {
+    move |source| PersistError::Io {
+        op,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What is wrong with one entry of a store file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryProblem {
+    /// The name is not a valid host name (or is an IP literal).
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The entry expires before it was observed.
+    #[error("expiry before observation")]
+    ExpiresBeforeObserved,
+}
+
+/// What is wrong with one line of a curl HSTS cache file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CurlProblem {
+    /// The line is not UTF-8: the file is not a curl HSTS file.
+    #[error("not UTF-8 text: not a curl HSTS file")]
+    NotUtf8,
+    /// The line is longer than any entry can be.
+    #[error("line longer than {limit} bytes")]
+    TooLong {
+        /// The longest line taken.
+        limit: usize,
+    },
+    /// No space between the host and the expiry.
+    #[error("expected `host \"YYYYMMDD HH:MM:SS\"`")]
+    Syntax,
+    /// The expiry is not in double quotes.
+    #[error("the expiry must be in double quotes")]
+    Unquoted,
+    /// The host ends in a dot.
+    #[error("host {0:?} has a trailing dot: ambiguous, skipped")]
+    TrailingDot(String),
+    /// The host is an IP literal.
+    #[error("{0} is an IP literal: never an HSTS host")]
+    IpLiteral(IpAddr),
+    /// The host is not a valid host name.
+    #[error("invalid host {host:?}: {source}")]
+    InvalidHost {
+        /// The host as found.
+        host: String,
+        /// Why it was refused.
+        source: HostError,
+    },
+    /// The expiry is not a date of the form `YYYYMMDD HH:MM:SS`.
+    #[error("bad date {stamp:?}: {source}")]
+    BadDate {
+        /// The expiry as found.
+        stamp: String,
+        /// Why it was refused.
+        source: chrono::ParseError,
+    },
+    /// The entry has already expired.
+    #[error("expired at {0}")]
+    Expired(String),
+}
+
+/// Why an import left a line or an entry out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The line of a curl file cannot be taken.
+    #[error(transparent)]
+    Curl(CurlProblem),
+    /// The store refused the entry.
+    #[error("{host}: {source}")]
+    Refused {
+        /// The host of the entry.
+        host: String,
+        /// Why the store refused it.
+        source: HostError,
+    },
+}
