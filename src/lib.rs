@@ -98,7 +98,6 @@ mod shared;
 mod store;
 mod table;
 mod upgrade;
-#[allow(dead_code)] // in use once persist and preload move onto it
 mod wire;
 
 pub use bounds::{EVICTION_WINDOW, MAX_CAPACITY};

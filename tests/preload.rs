@@ -1,4 +1,5 @@
 //! The compiled preload table against Chromium's JSON list.
+#![cfg(feature = "compile")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -323,8 +324,9 @@ fn corrupted_or_truncated_tables_are_rejected() {
         let r = PreloadList::from_bytes(bytes[..n].to_vec());
         assert!(r.is_err(), "truncation at {n} accepted");
     }
-    // Flipping a byte anywhere is caught by the load or by verify(), and
-    // lookups on what loads never panic.
+    // Flipping a byte anywhere is caught by the header check or by
+    // verify(), so the checked load refuses it; and lookups on what the
+    // unchecked load accepts never panic.
     let step = (bytes.len() / 997).max(1);
     for i in (0..bytes.len())
         .step_by(step)
@@ -333,7 +335,11 @@ fn corrupted_or_truncated_tables_are_rejected() {
         for flip in [0x01u8, 0x80, 0xff] {
             let mut b = bytes.clone();
             b[i] ^= flip;
-            match PreloadList::from_bytes(b) {
+            assert!(
+                PreloadList::from_bytes(b.clone()).is_err(),
+                "flip {flip:#x} at {i} loaded"
+            );
+            match PreloadList::from_bytes_unchecked(b) {
                 Err(_) => {}
                 Ok(list) => {
                     assert!(list.verify().is_err(), "flip {flip:#x} at {i} not detected");
@@ -355,6 +361,72 @@ fn corrupted_or_truncated_tables_are_rejected() {
     ));
 }
 
+#[test]
+fn from_bytes_refuses_a_body_corruption_that_from_bytes_unchecked_accepts() {
+    let (mut bytes, _) = compile_entries(
+        [
+            ("example.org".to_owned(), true),
+            ("a.example.net".to_owned(), false),
+        ],
+        date(),
+        [0; 32],
+    )
+    .unwrap();
+    assert!(PreloadList::from_bytes(bytes.clone()).is_ok());
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01; // the record stream; the header is intact
+    assert!(matches!(
+        PreloadList::from_bytes(bytes.clone()),
+        Err(PreloadError::BodyChecksum { .. })
+    ));
+    let unchecked = PreloadList::from_bytes_unchecked(bytes.clone()).unwrap();
+    assert!(matches!(
+        unchecked.verify(),
+        Err(PreloadError::BodyChecksum { .. })
+    ));
+    // With the checksum resealed, the checked load still finds the
+    // structural damage, and says what it is.
+    reseal(&mut bytes);
+    match PreloadList::from_bytes(bytes.clone()) {
+        Err(PreloadError::Corrupt(_)) => {}
+        Ok(_) => {
+            // The flip made another well-formed table: the unchecked load
+            // agrees with it.
+            let list = PreloadList::from_bytes_unchecked(bytes).unwrap();
+            list.verify().unwrap();
+        }
+        Err(e) => panic!("unexpected {e}"),
+    }
+    // The same through a file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.bin");
+    let mut body_flipped = PreloadList::builtin().as_bytes().to_vec();
+    body_flipped[hsts::preload::HEADER_LEN + 10] ^= 0x40;
+    std::fs::write(&path, &body_flipped).unwrap();
+    assert!(matches!(
+        PreloadList::from_file(&path),
+        Err(PreloadError::BodyChecksum { .. })
+    ));
+    assert!(matches!(
+        PreloadList::from_file(&dir.path().join("missing.bin")),
+        Err(PreloadError::Io { .. })
+    ));
+}
+
+#[test]
+fn static_constructors() {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let builtin: &'static [u8] = BYTES.get_or_init(|| PreloadList::builtin().as_bytes().to_vec());
+    let checked = PreloadList::from_static(builtin).unwrap();
+    let unchecked = PreloadList::from_static_unchecked(builtin).unwrap();
+    assert_eq!(checked.len(), unchecked.len());
+    assert!(matches!(
+        PreloadList::from_static(b"HSTSPRLD"),
+        Err(PreloadError::Truncated { len: 8, needed: 92 })
+    ));
+}
+
+#[cfg(feature = "cli")]
 #[test]
 fn the_cli_lists_and_describes_the_table() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hsts"))
@@ -424,10 +496,13 @@ fn resealed_corruption_is_caught_or_harmless() {
             reseal(&mut b);
             let in_records = i >= records;
             tried += usize::from(in_records);
-            let Ok(list) = PreloadList::from_bytes(b) else {
+            let checked = PreloadList::from_bytes(b.clone()).is_ok();
+            let Ok(list) = PreloadList::from_bytes_unchecked(b) else {
+                assert!(!checked);
                 caught += usize::from(in_records);
                 continue;
             };
+            assert_eq!(checked, list.verify().is_ok(), "flip {flip:#x} at {i}");
             // Lookups and iteration never panic, verified or not.
             for (n, _) in entries.iter().take(20) {
                 let _ = list.lookup(n);

@@ -2,8 +2,9 @@
 //!
 //! Inputs are either raw bytes, or a small valid table (compiled once) with
 //! byte flips and a truncation applied, so that the fuzzer reaches the body
-//! of the format: a body flip passes the cheap load check, so lookups and
-//! iteration run over corrupt records.
+//! of the format: a body flip passes the header check of
+//! `from_bytes_unchecked`, so lookups and iteration run over corrupt
+//! records; `from_bytes` (the full check) must agree with `verify()`.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -59,10 +60,13 @@ fuzz_target!(|input: Input| {
     if let Some(n) = input.truncate {
         bytes.truncate(usize::from(n));
     }
-    let Ok(list) = PreloadList::from_bytes(bytes) else {
+    let checked = PreloadList::from_bytes(bytes.clone()).is_ok();
+    let Ok(list) = PreloadList::from_bytes_unchecked(bytes) else {
+        assert!(!checked, "the checked load accepted what the header check refused");
         return;
     };
     let verified = list.verify().is_ok();
+    assert_eq!(checked, verified, "from_bytes disagrees with verify()");
     let hosts = input.hosts.iter().map(String::as_str).chain([
         "www.example.com",
         "x.b.example.org",

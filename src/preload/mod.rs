@@ -7,6 +7,25 @@
 //! reads the bytes in place. The same format loads at run time from bytes or
 //! a file, so a newer list can replace the built-in one.
 //!
+//! # Overview of types
+//!
+//! * [`PreloadList`] is a compiled table: the built-in one
+//!   ([`PreloadList::builtin`]), or one loaded at run time. Loading
+//!   ([`PreloadList::from_bytes`], [`PreloadList::from_file`],
+//!   [`PreloadList::from_static`]) checks the whole table; the `_unchecked`
+//!   constructors check only the header, for tables already known good.
+//! * [`PreloadMatch`] is the answer of [`PreloadList::lookup`]: the listed
+//!   name that matched and its include_subdomains flag.
+//! * [`PreloadError`] says why a table (or a JSON list being compiled) was
+//!   refused; [`Corruption`], [`TldFault`], [`BucketFault`] and
+//!   [`RecordFault`] say what a structural check found wrong.
+//! * With the `compile` feature, `compile_json` and `compile_entries` turn
+//!   Chromium's JSON list, or plain `(name, include_subdomains)` pairs, into
+//!   a table, and `CompileReport` (with a `SkipReason` per name left out)
+//!   says what they took.
+//! * [`MAGIC`], [`FORMAT_VERSION`] and [`HEADER_LEN`] describe the binary
+//!   format.
+//!
 //! ```
 //! use hsts::preload::PreloadList;
 //!
@@ -18,9 +37,18 @@
 //! ```
 //!
 //! The format and its measured size and speed are described in DESIGN.md.
+//! Inside the module, `code` holds the name and length codes, hashes and
+//! bit reading; `format` the header and section layout; `lookup`, `iter`
+//! and `verify` read the table in place; `compile` writes it.
 
+mod code;
+#[cfg(feature = "compile")]
 mod compile;
+mod error;
 mod format;
+mod iter;
+mod lookup;
+mod verify;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -28,69 +56,16 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+#[cfg(feature = "compile")]
 pub use compile::{compile_entries, compile_json, CompileReport, SkipReason};
+pub use error::{BucketFault, Corruption, PreloadError, RecordFault, TldFault};
 pub use format::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 
+use crate::wire::{self, ReadError};
 use format::{Header, Layout};
 
 /// The table built into the crate.
 static BUILTIN_BYTES: &[u8] = include_bytes!("../../data/preload.bin");
-
-/// Why a compiled list (or a JSON list being compiled) was refused.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PreloadError {
-    /// Fewer bytes than the header, or than the header's sections need.
-    #[error("truncated: {len} bytes, need {needed}")]
-    Truncated {
-        /// Bytes present.
-        len: usize,
-        /// Bytes needed.
-        needed: usize,
-    },
-    /// Extra bytes after the last section.
-    #[error("{0} bytes of trailing data")]
-    TrailingData(usize),
-    /// The bytes do not start with the table's label.
-    #[error("not a compiled preload list (bad magic label)")]
-    BadMagic,
-    /// A format version this build does not read.
-    #[error("preload format version {found} is not supported (this build reads {supported})")]
-    UnsupportedVersion {
-        /// Version in the file.
-        found: u16,
-        /// Version this build reads.
-        supported: u16,
-    },
-    /// The header's checksum does not match.
-    #[error("header checksum mismatch")]
-    HeaderChecksum,
-    /// The body's checksum does not match: the table is corrupt.
-    #[error("body checksum mismatch: header says {expected:08x}, body has {actual:08x}")]
-    BodyChecksum {
-        /// CRC-32 in the header.
-        expected: u32,
-        /// CRC-32 of the body.
-        actual: u32,
-    },
-    /// A structural check failed (offsets, records, counts).
-    #[error("corrupt table: {0}")]
-    Corrupt(String),
-    /// The JSON list could not be read.
-    #[error("invalid JSON list: {0}")]
-    Json(String),
-    /// Too large to compile or load.
-    #[error("too large: {0}")]
-    TooLarge(String),
-    /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-}
 
 /// A preload entry that matched a lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,52 +102,73 @@ impl PreloadList {
         static LIST: OnceLock<PreloadList> = OnceLock::new();
         LIST.get_or_init(|| {
             // The built-in table is checked by the test suite, byte for byte,
-            // against a fresh compilation of data/*.json.gz.
-            PreloadList::from_static(BUILTIN_BYTES).expect("the built-in preload table is valid")
+            // against a fresh compilation of data/*.json.gz, and verified.
+            PreloadList::from_static_unchecked(BUILTIN_BYTES)
+                .expect("the built-in preload table is valid")
         })
     }
 
-    /// A list over static bytes, after the cheap header check.
+    /// A list over static bytes, after the full check of
+    /// [`PreloadList::verify`].
     pub fn from_static(bytes: &'static [u8]) -> Result<PreloadList, PreloadError> {
-        Self::new(Cow::Borrowed(bytes))
+        Self::checked(Cow::Borrowed(bytes))
     }
 
-    /// A list over owned bytes, after the cheap header check. Call
-    /// [`PreloadList::verify`] for the full check of untrusted bytes;
-    /// lookups on an unverified list never panic, but may answer wrongly.
+    /// A list over static bytes, after only the cheap header check. Lookups
+    /// and iteration never panic, but on a corrupt body they may answer
+    /// wrongly; use it for tables already known good.
+    pub fn from_static_unchecked(bytes: &'static [u8]) -> Result<PreloadList, PreloadError> {
+        Self::unchecked(Cow::Borrowed(bytes))
+    }
+
+    /// A list over owned bytes, after the full check of
+    /// [`PreloadList::verify`] (header, body checksum, every record).
     ///
     /// ```
     /// use hsts::preload::{PreloadError, PreloadList};
     ///
     /// assert!(matches!(PreloadList::from_bytes(b"nonsense".to_vec()), Err(PreloadError::BadMagic)));
+    /// let mut bytes = PreloadList::builtin().as_bytes().to_vec();
+    /// let last = bytes.len() - 1;
+    /// bytes[last] ^= 0x10; // one bit of the record stream
+    /// assert!(matches!(PreloadList::from_bytes(bytes), Err(PreloadError::BodyChecksum { .. })));
     /// ```
     pub fn from_bytes(bytes: Vec<u8>) -> Result<PreloadList, PreloadError> {
-        Self::new(Cow::Owned(bytes))
+        Self::checked(Cow::Owned(bytes))
     }
 
-    /// Reads a compiled list from a file (at most 64 MiB) and checks its
-    /// header. See [`PreloadList::from_bytes`].
+    /// A list over owned bytes, after only the cheap header check. Lookups
+    /// and iteration never panic, but on a corrupt body they may answer
+    /// wrongly; call [`PreloadList::verify`] before trusting it.
+    pub fn from_bytes_unchecked(bytes: Vec<u8>) -> Result<PreloadList, PreloadError> {
+        Self::unchecked(Cow::Owned(bytes))
+    }
+
+    /// Reads a compiled list from a file (at most 64 MiB) and checks it
+    /// whole. See [`PreloadList::from_bytes`].
     pub fn from_file(path: &Path) -> Result<PreloadList, PreloadError> {
-        use std::io::Read;
         let io = |source| PreloadError::Io {
             path: path.to_owned(),
             source,
         };
-        let f = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Vec::new();
-        f.take(format::MAX_TABLE_LEN as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() > format::MAX_TABLE_LEN {
-            return Err(PreloadError::TooLarge(format!(
-                "{} is over 64 MiB",
-                path.display()
-            )));
-        }
+        let bytes = match wire::read_bounded(path, format::MAX_TABLE_LEN as u64) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(io(std::io::ErrorKind::NotFound.into())),
+            Err(ReadError::Io { source, .. }) => return Err(io(source)),
+            Err(ReadError::TooLarge(e)) => return Err(e.into()),
+        };
         Self::from_bytes(bytes)
     }
 
-    fn new(bytes: Cow<'static, [u8]>) -> Result<PreloadList, PreloadError> {
+    /// The header check, then the full check.
+    fn checked(bytes: Cow<'static, [u8]>) -> Result<PreloadList, PreloadError> {
+        let list = Self::unchecked(bytes)?;
+        list.verify()?;
+        Ok(list)
+    }
+
+    /// The header check, and the sections placed within the bytes.
+    fn unchecked(bytes: Cow<'static, [u8]>) -> Result<PreloadList, PreloadError> {
         let header = Header::parse(&bytes)?;
         let layout = Layout::new(&header, bytes.len())?;
         Ok(PreloadList {
@@ -184,7 +180,8 @@ impl PreloadList {
 
     /// Checks the body checksum and every record, so that afterwards each
     /// lookup answers exactly what the table holds, and [`PreloadList::iter`]
-    /// lists exactly the names that lookups find.
+    /// lists exactly the names that lookups find. The checked constructors
+    /// have already done this; it is for lists made with an `_unchecked` one.
     ///
     /// ```
     /// use hsts::preload::{PreloadError, PreloadList};
@@ -192,11 +189,11 @@ impl PreloadList {
     /// let mut bytes = PreloadList::builtin().as_bytes().to_vec();
     /// let last = bytes.len() - 1;
     /// bytes[last] ^= 0x10; // one bit of the record stream
-    /// let list = PreloadList::from_bytes(bytes).unwrap(); // the header is intact
+    /// let list = PreloadList::from_bytes_unchecked(bytes).unwrap(); // the header is intact
     /// assert!(matches!(list.verify(), Err(PreloadError::BodyChecksum { .. })));
     /// ```
     pub fn verify(&self) -> Result<(), PreloadError> {
-        format::verify(&self.bytes, &self.header, &self.layout)
+        verify::verify(&self.bytes, &self.header, &self.layout)
     }
 
     /// Looks up an already canonical host (lower-case ASCII, A-labels, no
@@ -223,7 +220,11 @@ impl PreloadList {
     /// assert!(list.lookup("GitHub.com").is_none()); // canonicalise first
     /// ```
     pub fn lookup<'h>(&self, host: &'h str) -> Option<PreloadMatch<'h>> {
-        format::lookup(&self.bytes, &self.layout, host)
+        let hit = lookup::lookup(&self.bytes, &self.layout, host)?;
+        Some(PreloadMatch {
+            name: host.get(hit.start..)?,
+            include_subdomains: hit.include_subdomains,
+        })
     }
 
     /// Whether the (canonical) host must use https according to this list.
@@ -241,7 +242,7 @@ impl PreloadList {
     /// assert!(list.iter().any(|(name, isd)| name == "mail.google.com" && isd));
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (String, bool)> + '_ {
-        format::iter(&self.bytes, &self.layout)
+        iter::iter(&self.bytes, &self.layout)
     }
 
     /// The date of the list this table was compiled from.
