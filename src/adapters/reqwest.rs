@@ -120,30 +120,9 @@ impl Middleware for HstsMiddleware {
                 ));
             }
             let status = response.status().as_u16();
-            request = match replay {
-                Some(mut r) => {
-                    *r.method_mut() = hop.method;
-                    *r.url_mut() = hop.url;
-                    if !hop.keep_body {
-                        *r.body_mut() = None;
-                    }
-                    r
-                }
-                // A streamed body can be neither resent nor cloned.
-                None if hop.keep_body => {
-                    return Err(reqwest_middleware::Error::middleware(
-                        RedirectError::BodyNotReplayable(status),
-                    ))
-                }
-                None => {
-                    let mut r = Request::new(hop.method, hop.url);
-                    *r.headers_mut() = headers;
-                    *r.timeout_mut() = timeout;
-                    *r.version_mut() = version;
-                    r
-                }
-            };
-            if !hop.keep_body {
+            let keep_body = hop.keep_body;
+            request = rebuild(replay, hop, headers, timeout, version, status)?;
+            if !keep_body {
                 for h in super::BODY_HEADERS {
                     request.headers_mut().remove(h);
                 }
@@ -158,4 +137,40 @@ impl Middleware for HstsMiddleware {
             }
         }
     }
+}
+
+/// The request for the next hop: the replayable copy with the hop's method
+/// and URL (and no body when the hop drops it), or a fresh bodiless
+/// request with the original headers. A streamed body that the hop must
+/// keep cannot be resent: `BodyNotReplayable`.
+fn rebuild(
+    replay: Option<Request>,
+    hop: super::NextHop,
+    headers: http::HeaderMap,
+    timeout: Option<std::time::Duration>,
+    version: http::Version,
+    status: u16,
+) -> Result<Request> {
+    Ok(match replay {
+        Some(mut r) => {
+            *r.method_mut() = hop.method;
+            *r.url_mut() = hop.url;
+            if !hop.keep_body {
+                *r.body_mut() = None;
+            }
+            r
+        }
+        None if hop.keep_body => {
+            return Err(reqwest_middleware::Error::middleware(
+                RedirectError::BodyNotReplayable(status),
+            ))
+        }
+        None => {
+            let mut r = Request::new(hop.method, hop.url);
+            *r.headers_mut() = headers;
+            *r.timeout_mut() = timeout;
+            *r.version_mut() = version;
+            r
+        }
+    })
 }

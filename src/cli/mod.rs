@@ -47,6 +47,16 @@ pub struct Cli {
     /// built-in one, to group hosts into sites for quotas and `forget --site`.
     #[arg(long, global = true, value_name = "FILE")]
     psl: Option<PathBuf>,
+    /// The most dynamic entries the store holds (default 100000; at most
+    /// 8000000). A store file remembers the limits it was written with.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=8_000_000))]
+    capacity: Option<u64>,
+    /// The most dynamic entries one site (eTLD+1) may hold (default 64).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=8_000_000))]
+    site_quota: Option<u64>,
+    /// Cap every noted max-age at SECS (Chromium caps at one year, 31536000).
+    #[arg(long, global = true, value_name = "SECS")]
+    max_age_cap: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -297,13 +307,19 @@ impl Ctx {
             None => SuffixSource::Builtin,
             Some(path) => SuffixSource::List(Arc::new(load_psl(path)?)),
         };
+        let defaults = StoreConfig::default();
         Ok(Ctx {
             now,
             config: StoreConfig {
                 exempt_localhost: !cli.pin_localhost,
                 preload,
                 suffix_list,
-                ..StoreConfig::default()
+                capacity: cli.capacity.map_or(defaults.capacity, |n| n as usize),
+                per_site_quota: cli
+                    .site_quota
+                    .map_or(defaults.per_site_quota, |n| n as usize),
+                max_age_cap: cli.max_age_cap,
+                ..defaults
             },
             store_path: cli.store.clone(),
         })

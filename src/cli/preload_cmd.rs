@@ -100,7 +100,6 @@ pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, CliError> {
 /// Loads a compiled list from a file, fully verified.
 pub(crate) fn load_file(path: &Path) -> Result<PreloadList, CliError> {
     // from_file verifies the whole table.
-    PreloadList::from_file(path).map_err(|e| {
-        CliError::Failed(format!("cannot load preload list {}: {e}", path.display()))
-    })
+    PreloadList::from_file(path)
+        .map_err(|e| CliError::Failed(format!("cannot load preload list {}: {e}", path.display())))
 }
