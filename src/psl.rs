@@ -23,8 +23,19 @@ pub struct SuffixList(List);
 
 /// The list could not be parsed.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid public suffix list: {0}")]
-pub struct PslError(String);
+#[non_exhaustive]
+pub enum PslError {
+    /// No rule inside a `// ===BEGIN ICANN DOMAINS===` or
+    /// `// ===BEGIN PRIVATE DOMAINS===` section.
+    #[error(
+        "invalid public suffix list: no rules inside a `// ===BEGIN ICANN DOMAINS===` \
+         or `// ===BEGIN PRIVATE DOMAINS===` section"
+    )]
+    NoRules,
+    /// A rule the parser refused.
+    #[error("invalid public suffix list: {0}")]
+    Rule(publicsuffix::Error),
+}
 
 impl SuffixList {
     /// The list built into the crate, parsed on first use.
@@ -38,12 +49,8 @@ impl SuffixList {
     /// Parses a list in the publicsuffix.org format.
     pub fn parse(text: &str) -> Result<SuffixList, PslError> {
         text.parse::<List>().map(SuffixList).map_err(|e| match e {
-            publicsuffix::Error::InvalidList => PslError(
-                "no rules inside a `// ===BEGIN ICANN DOMAINS===` or \
-                 `// ===BEGIN PRIVATE DOMAINS===` section"
-                    .into(),
-            ),
-            e => PslError(e.to_string()),
+            publicsuffix::Error::InvalidList => PslError::NoRules,
+            e => PslError::Rule(e),
         })
     }
 

@@ -63,7 +63,7 @@ struct Inner {
     persistence: Option<Persistence>,
     changes: AtomicU64,
     /// The error of the last automatic save, if it failed.
-    last_save_error: Mutex<Option<String>>,
+    last_save_error: Mutex<Option<Arc<PersistError>>>,
 }
 
 impl Drop for Inner {
@@ -243,7 +243,7 @@ impl SharedHstsStore {
             .filter(|e| *e > 0);
         if let Some(every) = every {
             if n.is_multiple_of(every) {
-                let result = self.save().err().map(|e| e.to_string());
+                let result = self.save().err().map(Arc::new);
                 *self
                     .inner
                     .last_save_error
@@ -277,7 +277,7 @@ impl SharedHstsStore {
     }
 
     /// The error of the last automatic save, if it failed.
-    pub fn last_save_error(&self) -> Option<String> {
+    pub fn last_save_error(&self) -> Option<Arc<PersistError>> {
         self.inner
             .last_save_error
             .lock()
@@ -414,6 +414,6 @@ mod tests {
         assert!(!path.exists());
         shared.save().unwrap();
         assert_eq!(persist::load(&path, config()).unwrap().len(), 1);
-        assert_eq!(shared.last_save_error(), None);
+        assert!(shared.last_save_error().is_none());
     }
 }

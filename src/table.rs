@@ -526,6 +526,7 @@ impl Table {
     }
 
     /// Sets how slot `id` has been used (from a store file).
+    #[allow(dead_code)] // used by the store file once it records usage
     pub(crate) fn set_usage(&mut self, id: u32, usage: Usage) {
         *self.slots[id as usize].usage.get_mut() = usage.pack();
     }

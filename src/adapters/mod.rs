@@ -108,9 +108,24 @@ pub enum RedirectError {
     /// More hops than allowed.
     #[error("more than {0} redirects")]
     TooManyRedirects(u32),
-    /// A redirect without a usable Location.
-    #[error("redirect with an invalid Location: {0}")]
-    BadLocation(String),
+    /// A redirect without a Location field.
+    #[error("redirect without a Location")]
+    MissingLocation,
+    /// A Location field that is not UTF-8.
+    #[error("redirect with a Location that is not UTF-8")]
+    LocationNotUtf8,
+    /// A Location that does not resolve to a URL against the request's.
+    #[error("redirect with an invalid Location {location:?}: {source}")]
+    BadLocation {
+        /// The field as sent.
+        location: String,
+        /// Why it does not resolve.
+        #[source]
+        source: url::ParseError,
+    },
+    /// A redirect target that the HTTP client cannot represent as a URI.
+    #[error("redirect to {0}, which is not a valid request URI")]
+    UnrepresentableTarget(url::Url),
     /// A 307/308 asks to resend a body that cannot be replayed.
     #[error("a {0} redirect needs the request body again, and it cannot be cloned")]
     BodyNotReplayable(u16),
@@ -144,12 +159,14 @@ pub fn next_hop(
         307 | 308 => (method.clone(), true),
         _ => return Ok(None),
     };
-    let location = location.ok_or_else(|| RedirectError::BadLocation("missing".into()))?;
-    let location = std::str::from_utf8(location)
-        .map_err(|_| RedirectError::BadLocation("not UTF-8".into()))?;
+    let location = location.ok_or(RedirectError::MissingLocation)?;
+    let location = std::str::from_utf8(location).map_err(|_| RedirectError::LocationNotUtf8)?;
     let url = current
         .join(location)
-        .map_err(|e| RedirectError::BadLocation(format!("{location:?}: {e}")))?;
+        .map_err(|source| RedirectError::BadLocation {
+            location: location.to_owned(),
+            source,
+        })?;
     Ok(Some(NextHop {
         method,
         url,

@@ -157,7 +157,7 @@ pub fn send_following_redirects(
             }
         }
         parts.method = hop.method;
-        parts.uri =
-            url_to_uri(&hop.url).ok_or_else(|| RedirectError::BadLocation(hop.url.to_string()))?;
+        parts.uri = url_to_uri(&hop.url)
+            .ok_or_else(|| RedirectError::UnrepresentableTarget(hop.url.clone()))?;
     }
 }
