@@ -37,27 +37,13 @@ pub(crate) fn compile(
     Ok(0)
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
+/// Writes `bytes` to `path` atomically with [`hsts::persist::write_atomic`]:
+/// a random, exclusively created temporary file (never through a planted
+/// link), the existing file's permissions kept, a symlinked `path` written
+/// through to its target.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        CliError::Failed(format!("cannot write {}: {e}", path.display()))
-    })
+    hsts::persist::write_atomic(path, bytes)
+        .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))
 }
 
 /// `hsts preload info [--json]`.

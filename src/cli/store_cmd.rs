@@ -7,8 +7,23 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
 use hsts::persist::{self, Format};
+use hsts::HstsStore;
 
 use super::{line, CliError, Ctx};
+
+/// An empty store with the command's settings, to check arguments before
+/// the store file (or its lock file) is touched.
+fn empty_store(ctx: &Ctx) -> HstsStore {
+    HstsStore::with_config(ctx.config.clone())
+}
+
+/// The usage error of a command that changes the store, given no `--store`.
+fn needs_store(ctx: &Ctx) -> Result<(), CliError> {
+    match ctx.store_path {
+        Some(_) => Ok(()),
+        None => Err(CliError::Usage("this command needs --store FILE".into())),
+    }
+}
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -24,6 +39,11 @@ pub(crate) fn import(
     let bytes = std::fs::read(file)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
     let now = ctx.now;
+    needs_store(ctx)?;
+    // A file that is not of the format fails here, before the store's lock
+    // file is created or the store written.
+    persist::import(&bytes, format, &mut empty_store(ctx), now)
+        .map_err(|e| CliError::Failed(format!("cannot import {}: {e}", file.display())))?;
     let report = ctx
         .update_store(|store| persist::import(&bytes, format, store, now))?
         .map_err(|e| CliError::Failed(format!("cannot import {}: {e}", file.display())))?;
@@ -70,6 +90,22 @@ pub(crate) enum Forget {
 /// `hsts forget HOST | --site DOMAIN | --since TIME | --all`.
 pub(crate) fn forget(ctx: &Ctx, out: &mut dyn Write, what: Forget) -> Result<u8, CliError> {
     let now = ctx.now;
+    needs_store(ctx)?;
+    // An invalid name fails here, before the store's lock file is created
+    // or the store written: the same check on an empty store.
+    match &what {
+        Forget::Host(h) => {
+            empty_store(ctx)
+                .remove_at(h, now)
+                .map_err(|e| CliError::Failed(format!("invalid host {h:?}: {e}")))?;
+        }
+        Forget::Site(d) => {
+            empty_store(ctx)
+                .clear_site_at(d, now)
+                .map_err(|e| CliError::Failed(format!("invalid site {d:?}: {e}")))?;
+        }
+        Forget::Since(_) | Forget::All => {}
+    }
     let removed = ctx.update_store(|store| -> Result<usize, String> {
         match &what {
             Forget::Host(h) => store

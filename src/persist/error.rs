@@ -6,6 +6,7 @@
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::wire::WireError;
 use crate::HostError;
@@ -127,6 +128,34 @@ pub enum PersistError {
         line: usize,
         /// What is wrong.
         problem: CurlProblem,
+    },
+    /// The path exists but is not a regular file (a directory, a FIFO, a
+    /// device, a socket): refused at once, without reading or writing it.
+    #[error("{path}: {kind}, not a regular file")]
+    NotARegularFile {
+        /// The file concerned (after following symbolic links).
+        path: PathBuf,
+        /// What it is instead, e.g. "a FIFO".
+        kind: &'static str,
+    },
+    /// Another process held the store's lock for longer than the timeout
+    /// (see [`LockOptions`](super::LockOptions)).
+    #[error("lock {path}: still held by another process after {waited:?}")]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// A symbolic link in a sticky world-writable directory (such as
+    /// `/tmp`) that belongs neither to us nor to the directory's owner: not
+    /// followed, as Linux's `fs.protected_symlinks` would not.
+    #[error("{path}: symbolic link owned by user {owner} in a shared directory; not followed")]
+    UntrustedSymlink {
+        /// The link.
+        path: PathBuf,
+        /// The user id owning it.
+        owner: u32,
     },
 }
 

@@ -27,7 +27,8 @@
 //! # Overview of types
 //!
 //! - [`save`], [`load`] and [`update`] keep a store in a file; [`encode`]
-//!   and [`decode`] do the same with bytes in memory.
+//!   and [`decode`] do the same with bytes in memory. [`save_with`] and
+//!   [`update_with`] take [`LockOptions`] (how long to wait for the lock).
 //! - [`export`] and [`import`] exchange entries in a [`Format`]: the binary
 //!   store file, JSON (feature `json`) or curl's HSTS cache file
 //!   ([`export_curl`], [`import_curl`]). An import says what it did in an
@@ -78,7 +79,7 @@ use crate::{EntryRef, HstsStore, StoreConfig};
 pub use binary::{decode, encode, HEADER_LEN, MAGIC, TOMBSTONE_TTL_DAYS, VERSION};
 pub use curl::{export_curl, import_curl};
 pub use error::{CurlProblem, EntryProblem, PersistError, SkipReason, MAX_FILE_LEN};
-pub use file::write_atomic;
+pub use file::{write_atomic, LockOptions};
 
 /// A store file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,9 +108,38 @@ pub struct ImportReport {
 /// Saves `store` to `path`: under the file's lock, merges with what is on
 /// disk (so concurrent writers lose nothing), drops expired entries, and
 /// writes atomically. A file that cannot be read is not overwritten.
+///
+/// Waits at most [`LockOptions::DEFAULT_TIMEOUT`] for the lock; see
+/// [`save_with`] for the details and the errors.
 pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), PersistError> {
-    let _guard = file::lock(path)?;
-    let bytes = match file::read_limited(path)? {
+    save_with(store, path, now, &LockOptions::default())
+}
+
+/// [`save`], waiting at most `opts.timeout` for the lock.
+///
+/// - A symbolic link at `path` is followed (once, to the end of its chain)
+///   and the file it leads to is locked (`TARGET.lock`) and written; the
+///   link stays a link.
+/// - Anything there that is not a regular file is refused with
+///   [`PersistError::NotARegularFile`] before the lock file is created.
+/// - The lock file is created with mode 0600 and is never followed if it is
+///   a link; a lock held for longer than the timeout is
+///   [`PersistError::LockTimeout`].
+/// - Under the lock, temporary files a crashed writer left beside the file
+///   are removed. The new file keeps the old file's permission bits; a new
+///   file is 0600 (see [`write_atomic`]).
+pub fn save_with(
+    store: &HstsStore,
+    path: &Path,
+    now: DateTime<Utc>,
+    opts: &LockOptions,
+) -> Result<(), PersistError> {
+    let (target, _) = file::resolve(path)?;
+    let _guard = file::lock(&target, opts)?;
+    file::sweep_temps(&target);
+    // Resolved again under the lock: another writer may have created it.
+    let (target, meta) = file::resolve(&target)?;
+    let bytes = match file::read_limited(&target)? {
         None => encode(store, now),
         Some(disk) => merge::merge_encode(
             binary::decode_contents(&disk, store.config().limits().decode_keep())?,
@@ -117,11 +147,13 @@ pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), Pe
             now,
         ),
     };
-    write_atomic(path, &bytes)
+    file::write_resolved(&target, meta.as_ref(), &bytes)
 }
 
 /// Reads a store file. A missing file is an empty store; anything else that
 /// cannot be read or decoded is an error, and the file is left untouched.
+/// A FIFO, a device or a directory is refused at once
+/// ([`PersistError::NotARegularFile`]), without blocking or reading it.
 pub fn load(path: &Path, config: StoreConfig) -> Result<HstsStore, PersistError> {
     match file::read_limited(path)? {
         None => Ok(HstsStore::with_config(config)),
@@ -132,16 +164,35 @@ pub fn load(path: &Path, config: StoreConfig) -> Result<HstsStore, PersistError>
 /// Loads the store under its lock, lets `f` change it, and saves it: the
 /// read-modify-write cycle of one short-lived writer. A file that cannot be
 /// read is an error and is left as it is.
+///
+/// Waits at most [`LockOptions::DEFAULT_TIMEOUT`] for the lock; see
+/// [`update_with`].
 pub fn update<R>(
     path: &Path,
     config: StoreConfig,
     now: DateTime<Utc>,
     f: impl FnOnce(&mut HstsStore) -> R,
 ) -> Result<R, PersistError> {
-    let _guard = file::lock(path)?;
-    let mut store = load(path, config)?;
+    update_with(path, config, now, &LockOptions::default(), f)
+}
+
+/// [`update`], waiting at most `opts.timeout` for the lock. Links, special
+/// files, the lock file, leftover temporary files and permissions are
+/// handled as by [`save_with`].
+pub fn update_with<R>(
+    path: &Path,
+    config: StoreConfig,
+    now: DateTime<Utc>,
+    opts: &LockOptions,
+    f: impl FnOnce(&mut HstsStore) -> R,
+) -> Result<R, PersistError> {
+    let (target, _) = file::resolve(path)?;
+    let _guard = file::lock(&target, opts)?;
+    file::sweep_temps(&target);
+    let (target, meta) = file::resolve(&target)?;
+    let mut store = load(&target, config)?;
     let r = f(&mut store);
-    write_atomic(path, &encode(&store, now))?;
+    file::write_resolved(&target, meta.as_ref(), &encode(&store, now))?;
     Ok(r)
 }
 
