@@ -5,7 +5,7 @@
 //! failure has one name ([`WireError`]); the formats map it into their own
 //! error types.
 
-use std::fs::File;
+use std::fs::{Metadata, OpenOptions};
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -148,34 +148,94 @@ pub(crate) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 pub(crate) enum ReadError {
     /// The operating system refused; `op` says what was being done.
     Io {
-        /// "open", "stat" or "read".
+        /// "stat", "open" or "read".
         op: &'static str,
         /// The error.
         source: io::Error,
     },
+    /// The path exists but is not a regular file (a FIFO would block, a
+    /// device would never end); what it is.
+    NotRegular(&'static str),
     /// The file is larger than the limit.
     TooLarge(WireError),
 }
 
-/// Reads a whole file of at most `limit` bytes; `Ok(None)` when it does
-/// not exist. Never reads more than `limit + 1` bytes, whatever the file's
-/// metadata claims (a device or a growing file), and never reserves more
-/// than the limit.
+/// Opening flags: never block (a FIFO), and optionally never follow a link.
+#[cfg(unix)]
+pub(crate) fn special_flags(opts: &mut OpenOptions, nofollow: bool) {
+    use rustix::fs::OFlags;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut flags = OFlags::NONBLOCK | OFlags::CLOEXEC;
+    if nofollow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    opts.custom_flags(flags.bits() as i32);
+}
+
+/// Opening flags: nothing special where there is no `O_NONBLOCK`.
+#[cfg(not(unix))]
+pub(crate) fn special_flags(_: &mut OpenOptions, _: bool) {}
+
+/// What `meta` is, for an error about something that is not a regular file.
+pub(crate) fn kind_of(meta: &Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    if t.is_symlink() {
+        return "a symbolic link";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Reads a whole regular file of at most `limit` bytes; `Ok(None)` when it
+/// does not exist. Anything else (a FIFO, a device, a directory) is refused
+/// at once: it is checked before opening, opened without blocking, and the
+/// opened handle is checked again (race-free). Never reads more than
+/// `limit + 1` bytes, whatever the metadata claims, and never reserves
+/// more than the limit.
 pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, ReadError> {
-    let f = match File::open(path) {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err(ReadError::NotRegular(kind_of(&m))),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(ReadError::Io { op: "stat", source }),
+    }
+    let mut open = OpenOptions::new();
+    open.read(true);
+    special_flags(&mut open, false);
+    let f = match open.open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => return Err(ReadError::Io { op: "open", source }),
     };
-    let claimed = f
+    let meta = f
         .metadata()
-        .map_err(|source| ReadError::Io { op: "stat", source })?
-        .len();
-    let too_large = |len| ReadError::TooLarge(WireError::TooLarge { len, limit });
-    if claimed > limit {
-        return Err(too_large(claimed));
+        .map_err(|source| ReadError::Io { op: "stat", source })?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(kind_of(&meta)));
     }
-    let mut bytes = Vec::with_capacity(claimed as usize);
+    let too_large = |len| ReadError::TooLarge(WireError::TooLarge { len, limit });
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
     f.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|source| ReadError::Io { op: "read", source })?;
@@ -249,5 +309,9 @@ mod tests {
             }))
         ));
         assert_eq!(read_bounded(&p, 5).unwrap().unwrap(), b"12345");
+        assert!(matches!(
+            read_bounded(dir.path(), 5),
+            Err(ReadError::NotRegular("a directory"))
+        ));
     }
 }

@@ -9,11 +9,12 @@
 //! opened for long (a FIFO would block, a device would never end).
 
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{io_err, PersistError, MAX_FILE_LEN};
+use crate::wire::{self, ReadError};
 
 /// How long [`save_with`](super::save_with) and
 /// [`update_with`](super::update_with) wait for another process's lock on
@@ -63,55 +64,12 @@ pub(crate) struct LockGuard {
     _file: File,
 }
 
-/// What `meta` is, for [`PersistError::NotARegularFile`].
-fn kind_of(meta: &Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_dir() {
-        return "a directory";
-    }
-    if t.is_symlink() {
-        return "a symbolic link";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    "not a regular file"
-}
-
 fn not_regular(path: &Path, meta: &Metadata) -> PersistError {
     PersistError::NotARegularFile {
         path: path.to_owned(),
-        kind: kind_of(meta),
+        kind: wire::kind_of(meta),
     }
 }
-
-/// Opening flags: never block (a FIFO), and optionally never follow a link.
-#[cfg(unix)]
-fn special_flags(opts: &mut OpenOptions, nofollow: bool) {
-    use rustix::fs::OFlags;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut flags = OFlags::NONBLOCK | OFlags::CLOEXEC;
-    if nofollow {
-        flags |= OFlags::NOFOLLOW;
-    }
-    opts.custom_flags(flags.bits() as i32);
-}
-
-#[cfg(not(unix))]
-fn special_flags(_: &mut OpenOptions, _: bool) {}
 
 /// May the symbolic link `link` (whose metadata is `meta`) be followed?
 /// Mirrors Linux's `fs.protected_symlinks`: a link in a sticky
@@ -184,7 +142,7 @@ pub(crate) fn lock(path: &Path, opts: &LockOptions) -> Result<LockGuard, Persist
     let lock_path = PathBuf::from(name);
     let mut open = OpenOptions::new();
     open.create(true).truncate(false).write(true);
-    special_flags(&mut open, true);
+    wire::special_flags(&mut open, true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
     let file = open
@@ -271,35 +229,14 @@ fn dir_and_name(path: &Path) -> (PathBuf, Option<String>) {
 /// before opening, opened with `O_NONBLOCK`, and checked again on the
 /// open handle.
 pub(crate) fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, PersistError> {
-    match std::fs::metadata(path) {
-        Ok(m) if !m.is_file() => return Err(not_regular(path, &m)),
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err("stat", path)(e)),
-    }
-    let mut open = OpenOptions::new();
-    open.read(true);
-    special_flags(&mut open, false);
-    let f = match open.open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err("open", path)(e)),
-    };
-    let meta = f.metadata().map_err(io_err("stat", path))?;
-    if !meta.is_file() {
-        return Err(not_regular(path, &meta));
-    }
-    if meta.len() > MAX_FILE_LEN {
-        return Err(PersistError::TooLarge(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    f.take(MAX_FILE_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_err("read", path))?;
-    if bytes.len() as u64 > MAX_FILE_LEN {
-        return Err(PersistError::TooLarge(bytes.len() as u64));
-    }
-    Ok(Some(bytes))
+    wire::read_bounded(path, MAX_FILE_LEN).map_err(|e| match e {
+        ReadError::Io { op, source } => io_err(op, path)(source),
+        ReadError::NotRegular(kind) => PersistError::NotARegularFile {
+            path: path.to_owned(),
+            kind,
+        },
+        ReadError::TooLarge(e) => e.into(),
+    })
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same

@@ -68,6 +68,14 @@ pub enum PreloadError {
         /// The error.
         source: std::io::Error,
     },
+    /// The path is not a regular file (a FIFO, a device, a directory).
+    #[error("{path} is {kind}, not a regular file")]
+    NotARegularFile {
+        /// The path.
+        path: std::path::PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
 }
 
 /// What the structural checks found wrong in a table (see

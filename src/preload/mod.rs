@@ -156,6 +156,12 @@ impl PreloadList {
             Ok(None) => return Err(io(std::io::ErrorKind::NotFound.into())),
             Err(ReadError::Io { source, .. }) => return Err(io(source)),
             Err(ReadError::TooLarge(e)) => return Err(e.into()),
+            Err(ReadError::NotRegular(kind)) => {
+                return Err(PreloadError::NotARegularFile {
+                    path: path.to_owned(),
+                    kind,
+                })
+            }
         };
         Self::from_bytes(bytes)
     }
