@@ -4,6 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::host::CanonicalHost;
+use crate::persist::EntryProblem;
+
 /// One known HSTS host learned from a response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -118,5 +121,74 @@ pub(crate) fn dynamic_match(e: EntryRef<'_>) -> Match {
         include_subdomains: e.include_subdomains,
         expires: Some(e.expires),
         source: Source::Dynamic,
+    }
+}
+
+/// The one validity rule for a dynamic entry, wherever it comes from (a
+/// store file, a JSON or curl import, [`HstsStore::insert_entry`]) and
+/// wherever it goes (encoding): a record is valid iff
+///
+/// - its host is a canonical domain name, or canonicalises to one (not an
+///   IP literal, not an invalid name);
+/// - both times are representable in whole seconds within the store
+///   file's `i64` range (every `DateTime<Utc>` is; checked all the same so
+///   that what is accepted here is exactly what decoding accepts);
+/// - it does not expire before it was observed, compared at the file's
+///   precision of whole seconds (`expires.timestamp() >=
+///   observed.timestamp()`), so that what memory accepts the file keeps.
+///
+/// Returns the host in canonical form.
+///
+/// [`HstsStore::insert_entry`]: crate::HstsStore::insert_entry
+pub(crate) fn check_record(
+    host: &str,
+    observed: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<CanonicalHost, EntryProblem> {
+    let host = CanonicalHost::new(host)?;
+    for (field, t) in [("observed", observed), ("expiry", expires)] {
+        if DateTime::<Utc>::from_timestamp(t.timestamp(), 0).is_none() {
+            return Err(EntryProblem::TimeOutOfRange {
+                field,
+                secs: t.timestamp(),
+            });
+        }
+    }
+    if expires.timestamp() < observed.timestamp() {
+        return Err(EntryProblem::ExpiresBeforeObserved);
+    }
+    Ok(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_validity_rule() {
+        let t = |s: i64, ns: u32| Utc.timestamp_opt(1_800_000_000 + s, ns).unwrap();
+        assert_eq!(
+            check_record("A.Example.", t(0, 0), t(0, 0))
+                .unwrap()
+                .as_str(),
+            "a.example"
+        );
+        assert!(matches!(
+            check_record("1.2.3.4", t(0, 0), t(1, 0)),
+            Err(EntryProblem::Host(_))
+        ));
+        assert_eq!(
+            check_record("a.example", t(1, 0), t(0, 0)),
+            Err(EntryProblem::ExpiresBeforeObserved)
+        );
+        // Within one second, at the file's precision, the order is equal.
+        assert!(check_record("a.example", t(0, 900), t(0, 100)).is_ok());
+        assert!(check_record(
+            "a.example",
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC
+        )
+        .is_ok());
     }
 }

@@ -419,14 +419,31 @@ impl HstsStore {
 
     /// Inserts an entry whose name the caller has already checked to be
     /// canonical (a store file's, after `CanonicalHost::new`).
+    /// Its `usage` (days of use, from the file) is kept, and the entry is
+    /// filed under the eviction class those days call for.
     pub(crate) fn insert_trusted(
         &mut self,
         host: &str,
         include_subdomains: bool,
         observed: DateTime<Utc>,
         expires: DateTime<Utc>,
+        usage: Usage,
     ) {
         self.put(host, include_subdomains, observed, expires);
+        if let Some(id) = self.table.find(host) {
+            self.table.set_usage(id, usage);
+            self.table.set_class(id, bounds::class_of(usage.days));
+        }
+    }
+
+    /// How the entry stored under exactly this (canonical) name was used.
+    pub(crate) fn usage_of(&self, canonical: &str) -> Option<Usage> {
+        self.table.find(canonical).map(|id| self.table.usage(id))
+    }
+
+    /// The entries with their usage, in no particular order.
+    pub(crate) fn iter_with_usage(&self) -> impl Iterator<Item = (EntryRef<'_>, Usage)> + '_ {
+        self.table.iter().map(|(id, e)| (e, self.table.usage(id)))
     }
 
     /// Records a removal of a name already checked to be canonical.
@@ -532,10 +549,15 @@ impl HstsStore {
     }
 
     /// Inserts an entry as it is, for loading a saved store. The host is
-    /// canonicalised; IP literals and invalid names are refused. An existing
-    /// entry for the same host is replaced, and returned.
-    pub fn insert_entry(&mut self, entry: Entry) -> Result<Option<Entry>, HostError> {
-        let h = CanonicalHost::new(&entry.host)?;
+    /// canonicalised; what the store file could not keep is refused (IP
+    /// literals, invalid names, an expiry before the observation: the one
+    /// validity rule, see [`EntryProblem`](crate::persist::EntryProblem)).
+    /// An existing entry for the same host is replaced, and returned.
+    pub fn insert_entry(
+        &mut self,
+        entry: Entry,
+    ) -> Result<Option<Entry>, crate::persist::EntryProblem> {
+        let h = crate::entry::check_record(&entry.host, entry.observed, entry.expires)?;
         Ok(self.insert_canonical(&h, entry.include_subdomains, entry.observed, entry.expires))
     }
 

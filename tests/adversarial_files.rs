@@ -442,7 +442,10 @@ fn curl_duplicates_and_trailing_text_are_read_as_curl_reads_them() {
         &store,
         &["import", "--format", "curl", file.to_str().unwrap()],
     ));
-    assert_eq!(out.trim(), "imported 2, skipped 0");
+    assert_eq!(
+        out.trim(),
+        "read 2, added 2, updated 0, expired 0, skipped 0, evicted 0"
+    );
     let listed = ok(&hsts(&store, &["list"]));
     assert!(
         listed.contains("dup.example\ttrue\t2028-01-01T00:00:00Z"),
@@ -538,7 +541,7 @@ fn real_curl_keeps_a_child_exported_beside_its_parent() {
     assert!(written.contains("libcurl"), "curl's own header: {written}");
     let mut back = HstsStore::with_config(config());
     let report = persist::import(written.as_bytes(), Format::Curl, &mut back, now).unwrap();
-    assert_eq!(report.imported, 2, "curl dropped an entry:\n{written}");
+    assert_eq!(report.imported(), 2, "curl dropped an entry:\n{written}");
     for (host, days) in [("parent-curl.test", 10), ("www.parent-curl.test", 20)] {
         let e = back.get_str(host).unwrap();
         assert!(e.include_subdomains, "{host}");

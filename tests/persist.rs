@@ -281,7 +281,7 @@ fn real_curl_reads_our_export_and_we_read_curls_file() {
     assert!(written.contains("libcurl"), "curl's own header: {written}");
     let mut back = HstsStore::with_config(config());
     let report = persist::import(written.as_bytes(), Format::Curl, &mut back, now).unwrap();
-    assert_eq!(report.imported, 1, "{report:?}");
+    assert_eq!(report.imported(), 1, "{report:?}");
     let e = back.get_str("hsts-curl.test").unwrap();
     assert!(e.include_subdomains);
     assert!((e.expires - (now + Duration::days(1))).num_seconds().abs() <= 1);

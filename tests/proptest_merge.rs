@@ -1,8 +1,8 @@
 //! Saving over a store file that another process wrote, against a model of
 //! the merge rule written with plain maps: per host the newest observation
-//! wins (the saving process on a tie), a removal wins over any entry
-//! observed at or before it by the saver, or strictly before it on disk,
-//! and expired entries are dropped.
+//! wins (the saving process on a tie), a removal (either side's) wins over
+//! any entry observed in the same second or before it, and expired entries
+//! are dropped.
 
 use std::collections::BTreeMap;
 
@@ -83,7 +83,8 @@ fn model(disk: &Side, ours: &Side, now: DateTime<Utc>) -> BTreeMap<String, Polic
         .collect();
     for (h, e) in &ours.entries {
         let newer = merged.get(h).is_none_or(|d| d.1 <= e.1);
-        let removed_later = disk.removals.get(h).is_some_and(|t| *t > e.1);
+        // A removal in the same second as the observation wins.
+        let removed_later = disk.removals.get(h).is_some_and(|t| *t >= e.1);
         if newer && !removed_later {
             merged.insert(h.clone(), *e);
         }

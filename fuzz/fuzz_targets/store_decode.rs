@@ -19,8 +19,12 @@ fn check(data: &[u8]) {
     };
     if let Ok(store) = hsts::persist::decode(data, config.clone()) {
         let now = Utc.timestamp_opt(0, 0).unwrap();
-        assert!(store.len() <= config.capacity);
-        assert!(store.tombstones().count() <= config.capacity);
+        // The limits in force are the larger of the configured ones and
+        // the file's (format version 2), the file's capped at MAX_CAPACITY.
+        let capacity = store.config().capacity_in_force();
+        assert!(capacity >= config.capacity && capacity <= hsts::MAX_CAPACITY);
+        assert!(store.len() <= capacity);
+        assert!(store.tombstones().count() <= 2 * capacity);
         for e in store.iter() {
             assert_eq!(store.get_str(e.host), Some(e));
         }

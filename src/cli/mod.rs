@@ -110,6 +110,9 @@ enum Command {
         /// The file's format.
         #[arg(long, value_enum, default_value = "curl")]
         format: FormatArg,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
         /// The file to import.
         file: PathBuf,
     },
@@ -374,7 +377,9 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
         }) => preload_cmd::compile(out, &input, &output, date),
         Command::Preload(PreloadCommand::Info { json }) => preload_cmd::info(ctx, out, json),
         Command::Preload(PreloadCommand::List) => preload_cmd::list(ctx, out),
-        Command::Import { format, file } => store_cmd::import(ctx, out, format.into(), &file),
+        Command::Import { format, json, file } => {
+            store_cmd::import(ctx, out, format.into(), json, &file)
+        }
         Command::Export { format, output } => {
             store_cmd::export(ctx, out, format.into(), output.as_deref())
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
-use hsts::persist::{self, Format};
+use hsts::persist::{self, Format, PersistError};
 use hsts::HstsStore;
 
 use super::{line, CliError, Ctx};
@@ -29,35 +29,72 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// `hsts import --format curl|json|binary FILE`.
+/// `hsts import [--json] --format curl|json|binary FILE`: prints what
+/// the import did ("read N, added A, updated U, expired E, skipped S,
+/// evicted V", or one JSON object with `--json`) and, on stderr, one line
+/// per skipped entry with its reason. Exit status 1 when nothing was
+/// imported.
 pub(crate) fn import(
     ctx: &Ctx,
     out: &mut dyn Write,
     format: Format,
+    json: bool,
     file: &Path,
 ) -> Result<u8, CliError> {
-    let bytes = std::fs::read(file)
+    // Bounded, and a FIFO or device is refused rather than waited on.
+    let bytes = persist::read_file(file)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
     let now = ctx.now;
     needs_store(ctx)?;
-    // A file that is not of the format fails here, before the store's lock
-    // file is created or the store written.
-    persist::import(&bytes, format, &mut empty_store(ctx), now)
-        .map_err(|e| CliError::Failed(format!("cannot import {}: {e}", file.display())))?;
-    let report = ctx
-        .update_store(|store| persist::import(&bytes, format, store, now))?
-        .map_err(|e| CliError::Failed(format!("cannot import {}: {e}", file.display())))?;
+    let fail = |e: PersistError| CliError::Failed(format!("cannot import {}: {e}", file.display()));
+    // A file that is not of the format, or holds nothing to import, fails
+    // here, before the store's lock file is created or the store written.
+    let report = match persist::import(&bytes, format, &mut empty_store(ctx), now) {
+        Err(PersistError::NothingImported(report)) => *report,
+        Err(e) => return Err(fail(e)),
+        Ok(_) => match ctx.update_store(|store| persist::import(&bytes, format, store, now))? {
+            Ok(report) => report,
+            Err(PersistError::NothingImported(report)) => *report,
+            Err(e) => return Err(fail(e)),
+        },
+    };
     for (line_no, why) in &report.skipped {
         eprintln!("hsts: {}:{line_no}: skipped: {why}", file.display());
     }
-    line(
-        out,
-        &format!(
-            "imported {}, skipped {}",
-            report.imported,
-            report.skipped.len()
-        ),
-    )?;
+    if json {
+        let skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|(line, why)| json!({ "line": line, "reason": why.to_string() }))
+            .collect();
+        let v = json!({
+            "read": report.read,
+            "added": report.added,
+            "updated": report.updated,
+            "expired": report.expired,
+            "skipped": report.skipped.len(),
+            "evicted": report.evicted,
+            "skipped_entries": skipped,
+        });
+        line(out, &v.to_string())?;
+    } else {
+        line(
+            out,
+            &format!(
+                "read {}, added {}, updated {}, expired {}, skipped {}, evicted {}",
+                report.read,
+                report.added,
+                report.updated,
+                report.expired,
+                report.skipped.len(),
+                report.evicted
+            ),
+        )?;
+    }
+    if report.imported() == 0 {
+        eprintln!("hsts: {}: nothing imported", file.display());
+        return Ok(1);
+    }
     Ok(0)
 }
 

@@ -1,10 +1,35 @@
 //! The binary store file: bincode 2 records behind a fixed header, and the
 //! bounded decoding of untrusted files.
 //!
-//! Layout: magic (8), version (2), reserved (2), body length (8), CRC-32 of
-//! the body (4); then the body: the count of entries and each entry, the
-//! count of removals and each removal. Counts come first so that decoding
-//! can bound every allocation by the bytes actually present.
+//! Header (both versions): magic (8), version (2, little-endian), reserved
+//! (2, zero), body length (8), CRC-32 of the body (4).
+//!
+//! Body of version 2, the one this build writes, every integer in bincode
+//! 2's standard (variable-length) encoding:
+//!
+//! 1. the writer's limits: `capacity: u64`, `per_site_quota: u64` (as
+//!    applied: capacity within `1..=MAX_CAPACITY`, quota at least 1);
+//! 2. the count of entries, then each entry: `host: str`,
+//!    `include_subdomains: bool`, `observed: i64`, `expires: i64` (unix
+//!    seconds), `days_used: u16`, `last_used_day: u16` (days since
+//!    1970-01-01: what the eviction policy ranks entries by);
+//! 3. the count of removals, then each removal: `host: str`,
+//!    `removed: i64`.
+//!
+//! Version 1 has no limits and no usage in its entries; it is still read,
+//! each entry counting as used on one day, its observation's.
+//!
+//! Counts come first so that decoding can bound every allocation by the
+//! bytes actually present. On load the limits in force are the larger of
+//! the configured ones and the file's, so a store written with a larger
+//! explicit capacity is not cut down by a later load with the default; the
+//! file's capacity is itself capped at [`MAX_CAPACITY`](crate::MAX_CAPACITY),
+//! and decoding keeps no more than those limits allow
+//! ([`Limits::decode_keep`]), so memory stays bounded whatever the file
+//! claims.
+//!
+//! Every entry written and read passes the one validity rule
+//! (`entry::check_record`): what `encode` writes, `decode` reads.
 
 use std::borrow::Cow;
 
@@ -13,14 +38,19 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::error::{EntryProblem, PersistError};
 use super::newest::Newest;
-use crate::bounds::DecodeKeep;
+use crate::bounds::{self, DecodeKeep, Limits};
+use crate::entry::check_record;
+use crate::table::Usage;
 use crate::wire;
-use crate::{CanonicalHost, HstsStore, StoreConfig};
+use crate::{HstsStore, StoreConfig};
 
 /// The label at the start of every store file.
 pub const MAGIC: [u8; 8] = *b"HSTSSTOR";
 /// The newest format version this build reads and the one it writes.
-pub const VERSION: u16 = 1;
+/// Version 1 files (no limits, no usage) are read too.
+pub const VERSION: u16 = 2;
+/// The oldest format version this build reads.
+const OLDEST_VERSION: u16 = 1;
 /// Header: magic (8), version (2), reserved (2), body length (8), CRC-32 (4).
 pub const HEADER_LEN: usize = 24;
 /// How long a removal is remembered for merging with other writers.
@@ -28,14 +58,51 @@ pub const TOMBSTONE_TTL_DAYS: i64 = 30;
 /// The largest encoded record (a 253-octet host plus fixed fields).
 const MAX_RECORD_LEN: usize = 512;
 
-/// One entry as stored: times in unix seconds. Decoding borrows the name
-/// from the file's bytes.
+/// One entry as stored: times in unix seconds, usage in days. Decoding
+/// borrows the name from the file's bytes.
 #[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
 pub(crate) struct Record<'a> {
     host: &'a str,
     include_subdomains: bool,
     observed: i64,
     expires: i64,
+    days_used: u16,
+    last_used_day: u16,
+}
+
+/// One entry as version 1 stored it: no usage.
+#[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
+pub(crate) struct RecordV1<'a> {
+    host: &'a str,
+    include_subdomains: bool,
+    observed: i64,
+    expires: i64,
+}
+
+/// The writer's limits, at the start of a version 2 body.
+#[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
+struct FileLimits {
+    capacity: u64,
+    per_site_quota: u64,
+}
+
+impl FileLimits {
+    fn of(l: Limits) -> FileLimits {
+        FileLimits {
+            capacity: l.capacity as u64,
+            per_site_quota: l.per_site_quota as u64,
+        }
+    }
+
+    /// As applied: both within `1..=MAX_CAPACITY`, whatever the file says.
+    fn limits(self) -> Limits {
+        let clamp = |v: u64| {
+            usize::try_from(v)
+                .unwrap_or(usize::MAX)
+                .min(bounds::MAX_CAPACITY)
+        };
+        Limits::new(clamp(self.capacity), clamp(self.per_site_quota))
+    }
 }
 
 /// One removal as stored.
@@ -53,6 +120,7 @@ pub(crate) struct FileEntry<'a> {
     pub(crate) include_subdomains: bool,
     pub(crate) observed: DateTime<Utc>,
     pub(crate) expires: DateTime<Utc>,
+    pub(crate) usage: Usage,
 }
 
 /// A removal of a store file, checked.
@@ -70,6 +138,8 @@ impl<'a> FileEntry<'a> {
             include_subdomains: self.include_subdomains,
             observed: self.observed.timestamp(),
             expires: self.expires.timestamp(),
+            days_used: self.usage.days,
+            last_used_day: self.usage.last_day,
         }
     }
 }
@@ -89,34 +159,65 @@ impl<'a> Tombstone<'a> {
 pub(crate) struct Contents<'a> {
     pub(crate) entries: Vec<FileEntry<'a>>,
     pub(crate) tombstones: Vec<FileTombstone<'a>>,
+    /// The writer's limits (version 2), as applied.
+    pub(crate) limits: Option<Limits>,
+    /// Entries of the file left out to stay within the limits (the least
+    /// recently observed).
+    pub(crate) entries_dropped: u64,
 }
 
-/// Encodes the live entries of `store` (at `now`) and its removals of the
-/// last [`TOMBSTONE_TTL_DAYS`] days as a store file.
-pub fn encode(store: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
-    let live = store.iter().filter(|e| e.is_live_at(now)).map(|e| Record {
+/// `config` with its capacity and quota raised to the file's `limits`:
+/// the settings a store loaded from that file works under.
+pub(crate) fn config_in_force(mut config: StoreConfig, limits: Option<Limits>) -> StoreConfig {
+    if let Some(l) = limits {
+        config.capacity = config.capacity.max(l.capacity);
+        config.per_site_quota = config.per_site_quota.max(l.per_site_quota);
+    }
+    config
+}
+
+/// The record of a live entry, if it passes the validity rule (every entry
+/// a store accepted does).
+fn record_of<'a>(e: crate::EntryRef<'a>, usage: Usage) -> Option<Record<'a>> {
+    check_record(e.host, e.observed, e.expires).ok()?;
+    Some(Record {
         host: e.host,
         include_subdomains: e.include_subdomains,
         observed: e.observed.timestamp(),
         expires: e.expires.timestamp(),
-    });
+        days_used: usage.days,
+        last_used_day: usage.last_day,
+    })
+}
+
+/// Encodes the live entries of `store` (at `now`) with their usage, its
+/// removals of the last [`TOMBSTONE_TTL_DAYS`] days, and its limits, as a
+/// store file.
+pub fn encode(store: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
+    let live: Vec<Record<'_>> = store
+        .iter_with_usage()
+        .filter(|(e, _)| e.is_live_at(now))
+        .filter_map(|(e, u)| record_of(e, u))
+        .collect();
     let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
     let tombs = store
         .tombstones()
         .filter(|(_, t)| *t >= keep_after)
         .map(|(host, t)| Tombstone::new(host, t));
     encode_parts(
-        store.iter().filter(|e| e.is_live_at(now)).count(),
-        live,
+        store.config().limits(),
+        live.len(),
+        live.into_iter(),
         tombs,
         store.len() * 32,
     )
 }
 
-/// Writes the header and body: the count of entries and each entry, then
-/// the count of removals and each removal. `count` is the number of
-/// `entries`; `size_hint` the expected size of the body.
+/// Writes the header and body: the writer's `limits`, the count of entries
+/// and each entry, then the count of removals and each removal. `count` is
+/// the number of `entries`; `size_hint` the expected size of the body.
 pub(crate) fn encode_parts<'a>(
+    limits: Limits,
     count: usize,
     entries: impl Iterator<Item = Record<'a>>,
     tombstones: impl Iterator<Item = Tombstone<'a>>,
@@ -126,6 +227,7 @@ pub(crate) fn encode_parts<'a>(
     let mut out = Vec::with_capacity(HEADER_LEN + 16 + size_hint);
     out.resize(HEADER_LEN, 0);
     // Writing to a Vec cannot fail.
+    let _ = bincode::encode_into_std_write(FileLimits::of(limits), &mut out, cfg);
     let _ = bincode::encode_into_std_write(count as u64, &mut out, cfg);
     let mut written = 0usize;
     for r in entries {
@@ -145,19 +247,32 @@ pub(crate) fn encode_parts<'a>(
 /// Fills in the header of `out`, whose body follows [`HEADER_LEN`] bytes
 /// of room.
 fn write_header(out: &mut [u8]) {
+    write_header_of(out, VERSION);
+}
+
+/// [`write_header`] for a body of `version`.
+fn write_header_of(out: &mut [u8], version: u16) {
     let body_len = (out.len() - HEADER_LEN) as u64;
     let crc = crc32fast::hash(&out[HEADER_LEN..]);
     out[..8].copy_from_slice(&MAGIC);
-    out[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    out[8..10].copy_from_slice(&version.to_le_bytes());
     out[10..12].copy_from_slice(&0u16.to_le_bytes());
     out[12..20].copy_from_slice(&body_len.to_le_bytes());
     out[20..24].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// Checks the header, length and checksum and returns the body.
-fn body_of(bytes: &[u8]) -> Result<&[u8], PersistError> {
+/// Checks the header, length and checksum and returns the format version
+/// and the body.
+fn body_of(bytes: &[u8]) -> Result<(u16, &[u8]), PersistError> {
     wire::check_label(bytes, &MAGIC, HEADER_LEN)?;
-    wire::check_version(bytes, 8, VERSION)?;
+    // Present: check_label saw the whole header.
+    let version = wire::u16_at(bytes, 8).unwrap_or(0);
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
+        return Err(PersistError::UnsupportedVersion {
+            found: version,
+            supported: VERSION,
+        });
+    }
     wire::check_reserved(bytes, 10..12)?;
     // Both are present: check_label saw the whole header.
     let body_len = wire::u64_at(bytes, 12).unwrap_or(u64::MAX);
@@ -165,14 +280,14 @@ fn body_of(bytes: &[u8]) -> Result<&[u8], PersistError> {
     wire::check_length(bytes.len(), HEADER_LEN, body_len)?;
     let body = &bytes[HEADER_LEN..];
     wire::check_crc("body", body, crc)?;
-    Ok(body)
+    Ok((version, body))
 }
 
 /// A name from a file in canonical form: borrowed when it already is
 /// canonical (the usual case), else canonicalised. IP literals and invalid
 /// names are errors.
 fn canonical_name(host: &str) -> Result<Cow<'_, str>, PersistError> {
-    match CanonicalHost::new(host) {
+    match crate::CanonicalHost::new(host) {
         Ok(h) if h.as_str() == host => Ok(Cow::Borrowed(host)),
         Ok(h) => Ok(Cow::Owned(h.into_string())),
         Err(e) => Err(PersistError::InvalidEntry {
@@ -180,6 +295,43 @@ fn canonical_name(host: &str) -> Result<Cow<'_, str>, PersistError> {
             reason: EntryProblem::Host(e),
         }),
     }
+}
+
+/// An entry of a file, put through the validity rule: its name in
+/// canonical form (borrowed when it already was) and its times.
+fn checked_entry<'a>(
+    host: &'a str,
+    include_subdomains: bool,
+    observed: i64,
+    expires: i64,
+    usage: Option<Usage>,
+) -> Result<FileEntry<'a>, PersistError> {
+    let observed = time_of(host, "observed", observed)?;
+    let expires = time_of(host, "expiry", expires)?;
+    let canonical =
+        check_record(host, observed, expires).map_err(|reason| PersistError::InvalidEntry {
+            host: host.to_owned(),
+            reason,
+        })?;
+    let host = if canonical.as_str() == host {
+        Cow::Borrowed(host)
+    } else {
+        Cow::Owned(canonical.into_string())
+    };
+    let usage = match usage {
+        Some(u) => Usage {
+            days: u.days.max(1),
+            last_day: u.last_day,
+        },
+        None => Usage::first(observed),
+    };
+    Ok(FileEntry {
+        host,
+        include_subdomains,
+        observed,
+        expires,
+        usage,
+    })
 }
 
 /// The instant of a stored time of `host`'s `field`.
@@ -200,8 +352,17 @@ pub(crate) fn decode_contents(
     bytes: &[u8],
     keep: DecodeKeep,
 ) -> Result<Contents<'_>, PersistError> {
-    let mut rest = body_of(bytes)?;
-    let entries = decode_entries(&mut rest, keep.entries)?;
+    let (version, mut rest) = body_of(bytes)?;
+    let mut keep = keep;
+    let mut limits = None;
+    if version >= 2 {
+        let l = take::<FileLimits>(&mut rest)?.limits();
+        let file_keep = l.decode_keep();
+        keep.entries = keep.entries.max(file_keep.entries);
+        keep.removals = keep.removals.max(file_keep.removals);
+        limits = Some(l);
+    }
+    let (entries, entries_dropped) = decode_entries(&mut rest, keep.entries, version)?;
     let tombstones = decode_tombstones(&mut rest, keep.removals)?;
     if !rest.is_empty() {
         return Err(PersistError::LeftoverBytes(rest.len()));
@@ -209,40 +370,43 @@ pub(crate) fn decode_contents(
     Ok(Contents {
         entries,
         tombstones,
+        limits,
+        entries_dropped,
     })
 }
 
-/// Decodes the count of entries and the `keep` newest entries.
+/// Decodes the count of entries and the `keep` newest entries of a body
+/// of `version`; also says how many were left out.
 fn decode_entries<'a>(
     rest: &mut &'a [u8],
     keep: usize,
-) -> Result<Vec<FileEntry<'a>>, PersistError> {
+    version: u16,
+) -> Result<(Vec<FileEntry<'a>>, u64), PersistError> {
     let count = take_count(rest)?;
     let mut newest = Newest::new(count, keep);
     for _ in 0..count {
-        let r: Record<'a> = take(rest)?;
-        let observed = time_of(r.host, "observed", r.observed)?;
-        let expires = time_of(r.host, "expiry", r.expires)?;
-        if expires < observed {
-            return Err(PersistError::InvalidEntry {
-                host: r.host.to_owned(),
-                reason: EntryProblem::ExpiresBeforeObserved,
-            });
-        }
-        let host = canonical_name(r.host)?;
-        newest.push(observed, (host, r.include_subdomains, expires));
+        let e = if version >= 2 {
+            let r: Record<'a> = take(rest)?;
+            let usage = Usage {
+                days: r.days_used,
+                last_day: r.last_used_day,
+            };
+            checked_entry(
+                r.host,
+                r.include_subdomains,
+                r.observed,
+                r.expires,
+                Some(usage),
+            )?
+        } else {
+            let r: RecordV1<'a> = take(rest)?;
+            checked_entry(r.host, r.include_subdomains, r.observed, r.expires, None)?
+        };
+        newest.push(e.observed, e);
     }
-    let entries = newest.into_vec().into_iter();
-    Ok(entries
-        .map(
-            |(observed, (host, include_subdomains, expires))| FileEntry {
-                host,
-                include_subdomains,
-                observed,
-                expires,
-            },
-        )
-        .collect())
+    let entries: Vec<FileEntry<'a>> = newest.into_vec().into_iter().map(|(_, e)| e).collect();
+    let dropped = count - entries.len() as u64;
+    Ok((entries, dropped))
 }
 
 /// Decodes the count of removals and the `keep` newest removals.
@@ -286,13 +450,20 @@ fn take<'a, T: BorrowDecode<'a, ()>>(rest: &mut &'a [u8]) -> Result<T, PersistEr
 
 /// Puts decoded contents into a new store. Entries go in in observation
 /// order, so that the store's eviction order is the observation order.
+/// The store works under the larger of `config`'s limits and the file's.
 pub(crate) fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> HstsStore {
     contents.entries.sort_by_key(|e| e.observed);
-    let mut store = HstsStore::with_config(config);
+    let mut store = HstsStore::with_config(config_in_force(config, contents.limits));
     let name_bytes = contents.entries.iter().map(|e| e.host.len()).sum();
     store.reserve(contents.entries.len(), name_bytes);
     for e in &contents.entries {
-        store.insert_trusted(&e.host, e.include_subdomains, e.observed, e.expires);
+        store.insert_trusted(
+            &e.host,
+            e.include_subdomains,
+            e.observed,
+            e.expires,
+            e.usage,
+        );
     }
     for t in &contents.tombstones {
         store.insert_trusted_tombstone(&t.host, t.removed);
@@ -300,8 +471,10 @@ pub(crate) fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> Hs
     store
 }
 
-/// Decodes a store file into a store with the given settings. Bounded: no
-/// allocation exceeds what the bytes present can justify. Never panics.
+/// Decodes a store file into a store with the given settings, its capacity
+/// and quota raised to the file's (see the [module docs](self)). Bounded:
+/// no allocation exceeds what the bytes present can justify, nor what
+/// [`MAX_CAPACITY`](crate::MAX_CAPACITY) allows. Never panics.
 pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistError> {
     let keep = config.limits().decode_keep();
     Ok(build_store(decode_contents(bytes, keep)?, config))
@@ -379,9 +552,12 @@ pub(crate) mod tests {
             .unwrap();
             big.insert_trusted_tombstone(&format!("gone{i}.example"), t(i));
         }
-        let bytes = encode(&big, t(0));
+        // The file says it was written with a capacity of 10 (as a file
+        // written with capacity 1000 would raise the limits to 1000).
+        let bytes = with_limits(&encode(&big, t(0)), Limits::new(10, 64));
         let contents = decode_contents(&bytes, Limits::new(10, 64).decode_keep()).unwrap();
         assert_eq!(contents.entries.len(), 10);
+        assert_eq!(contents.entries_dropped, 990);
         assert_eq!(contents.tombstones.len(), 20);
         let small = decode(
             &bytes,
@@ -415,9 +591,21 @@ pub(crate) mod tests {
             decode(&b, StoreConfig::default()),
             Err(PersistError::UnsupportedVersion {
                 found: 9,
-                supported: 1
+                supported: 2
             })
         ));
+    }
+
+    /// The same file, saying it was written under `limits`.
+    pub(crate) fn with_limits(bytes: &[u8], limits: Limits) -> Vec<u8> {
+        let all = Limits::new(bounds::MAX_CAPACITY, bounds::MAX_CAPACITY).decode_keep();
+        let c = decode_contents(bytes, all).unwrap();
+        let records = c.entries.iter().map(FileEntry::record);
+        let tombs = c
+            .tombstones
+            .iter()
+            .map(|t| Tombstone::new(&t.host, t.removed));
+        encode_parts(limits, c.entries.len(), records, tombs, 0)
     }
 
     /// A file with a correct header around `body`.
@@ -430,7 +618,14 @@ pub(crate) mod tests {
 
     /// The body of a file of one entry and no removals.
     fn body_with(r: Record<'_>) -> Vec<u8> {
-        encode_parts(1, std::iter::once(r), std::iter::empty(), 0)[HEADER_LEN..].to_vec()
+        encode_parts(
+            Limits::new(100, 64),
+            1,
+            std::iter::once(r),
+            std::iter::empty(),
+            0,
+        )[HEADER_LEN..]
+            .to_vec()
     }
 
     #[test]
@@ -450,7 +645,7 @@ pub(crate) mod tests {
             Err(PersistError::LeftoverBytes(1))
         ));
         assert!(matches!(
-            decode(&file_of(&[0xfc, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])),
+            decode(&file_of(&[100, 64, 0xfc, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])),
             Err(PersistError::CountTooLarge { count, left: 4 }) if count == u32::MAX as u64
         ));
         let r = Record {
@@ -458,6 +653,8 @@ pub(crate) mod tests {
             include_subdomains: false,
             observed: 0,
             expires: i64::MAX,
+            days_used: 1,
+            last_used_day: 0,
         };
         assert!(matches!(
             decode(&file_of(&body_with(r))),
@@ -492,10 +689,75 @@ pub(crate) mod tests {
             expires: 1,
             ..r
         });
-        not_utf8[2] = 0xff;
+        // Limits (2 bytes), count (1), length of the name (1), the name.
+        not_utf8[4] = 0xff;
         assert!(matches!(
             decode(&file_of(&not_utf8)),
             Err(PersistError::Decode(_))
         ));
+    }
+
+    #[test]
+    fn usage_and_limits_round_trip_and_version_1_still_loads() {
+        let mut s = HstsStore::with_config(StoreConfig {
+            capacity: 150_000,
+            per_site_quota: 200,
+            ..StoreConfig::default()
+        });
+        s.insert_trusted(
+            "a.example",
+            false,
+            t(0),
+            t(100),
+            Usage {
+                days: 9,
+                last_day: 20_000,
+            },
+        );
+        let bytes = encode(&s, t(0));
+        let back = decode(&bytes, StoreConfig::default()).unwrap();
+        assert_eq!(
+            back.usage_of("a.example"),
+            Some(Usage {
+                days: 9,
+                last_day: 20_000
+            })
+        );
+        assert_eq!(back.config().capacity, 150_000);
+        assert_eq!(back.config().per_site_quota, 200);
+        // A larger configured limit stays.
+        let bigger = StoreConfig {
+            capacity: 200_000,
+            ..StoreConfig::default()
+        };
+        assert_eq!(decode(&bytes, bigger).unwrap().config().capacity, 200_000);
+        // A file claiming more than MAX_CAPACITY counts as MAX_CAPACITY.
+        let body = [
+            &[0xfd][..],
+            &u64::MAX.to_le_bytes(),
+            &[0xfd],
+            &u64::MAX.to_le_bytes(),
+            &[0, 0],
+        ]
+        .concat();
+        let huge = decode(&file_of(&body), StoreConfig::default()).unwrap();
+        assert_eq!(huge.config().capacity, bounds::MAX_CAPACITY);
+        // Version 1: no limits, no usage.
+        let cfg = bincode::config::standard();
+        let mut v1 = vec![0; HEADER_LEN];
+        let _ = bincode::encode_into_std_write(1u64, &mut v1, cfg);
+        let r = RecordV1 {
+            host: "Old.Example",
+            include_subdomains: true,
+            observed: t(0).timestamp(),
+            expires: t(10).timestamp(),
+        };
+        let _ = bincode::encode_into_std_write(r, &mut v1, cfg);
+        let _ = bincode::encode_into_std_write(0u64, &mut v1, cfg);
+        write_header_of(&mut v1, 1);
+        let old = decode(&v1, StoreConfig::default()).unwrap();
+        assert!(old.get_str("old.example").unwrap().include_subdomains);
+        assert_eq!(old.usage_of("old.example"), Some(Usage::first(t(0))));
+        assert_eq!(old.config().capacity, 100_000);
     }
 }

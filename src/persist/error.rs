@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::ImportReport;
 use crate::wire::WireError;
 use crate::HostError;
 
@@ -157,6 +158,16 @@ pub enum PersistError {
         /// The user id owning it.
         owner: u32,
     },
+    /// An import of a file that held entries imported none of them: all
+    /// were expired or refused. The report says which and why; the store
+    /// is unchanged.
+    #[error(
+        "nothing imported: {} entries read, {} expired, {} skipped",
+        .0.read,
+        .0.expired,
+        .0.skipped.len()
+    )]
+    NothingImported(Box<ImportReport>),
 }
 
 impl From<WireError> for PersistError {
@@ -202,6 +213,15 @@ pub enum EntryProblem {
     /// The entry expires before it was observed.
     #[error("expiry before observation")]
     ExpiresBeforeObserved,
+    /// A time of the entry is not representable in whole seconds within
+    /// the store file's range.
+    #[error("{field} time {secs} out of range")]
+    TimeOutOfRange {
+        /// Which time: "observed" or "expiry".
+        field: &'static str,
+        /// The time, in unix seconds.
+        secs: i64,
+    },
 }
 
 /// What is wrong with one line of a curl HSTS cache file.
@@ -264,5 +284,21 @@ pub enum SkipReason {
         host: String,
         /// Why the store refused it.
         source: HostError,
+    },
+    /// The entry breaks the validity rule (see [`EntryProblem`]): a bad
+    /// name, an IP literal, an expiry before the observation.
+    #[error("{host}: {problem}")]
+    Invalid {
+        /// The host of the entry, as found.
+        host: String,
+        /// What is wrong with it.
+        problem: EntryProblem,
+    },
+    /// The file holds another entry for the same host observed later (or
+    /// as late, further on); that one is imported instead.
+    #[error("{host}: superseded by a later entry for the same host")]
+    Duplicate {
+        /// The canonical host.
+        host: String,
     },
 }

@@ -228,6 +228,24 @@ fn dir_and_name(path: &Path) -> (PathBuf, Option<String>) {
 /// [`PersistError::NotARegularFile`], found without blocking: checked
 /// before opening, opened with `O_NONBLOCK`, and checked again on the
 /// open handle.
+/// Reads a file to import: at most [`MAX_FILE_LEN`] bytes of a regular
+/// file (a FIFO or a device is refused at once rather than waited on or
+/// read without end).
+///
+/// ```
+/// use hsts::persist::{self, PersistError};
+///
+/// assert!(matches!(
+///     persist::read_file(std::path::Path::new("/dev/zero")),
+///     Err(PersistError::NotARegularFile { .. })
+/// ));
+/// ```
+pub fn read_file(path: &Path) -> Result<Vec<u8>, PersistError> {
+    read_limited(path)?.ok_or_else(|| {
+        io_err("open", path)(io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    })
+}
+
 pub(crate) fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, PersistError> {
     wire::read_bounded(path, MAX_FILE_LEN).map_err(|e| match e {
         ReadError::Io { op, source } => io_err(op, path)(source),

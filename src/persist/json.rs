@@ -15,12 +15,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::binary::VERSION;
 use super::error::{PersistError, MAX_FILE_LEN};
 use crate::{Entry, EntryRef};
 
 /// The value of the `format` field.
 const FORMAT_NAME: &str = "hsts-store";
+
+/// The version of the JSON document, independent of the binary file's:
+/// the document carries neither limits nor usage, so it stays at 1.
+const VERSION: u16 = 1;
 
 /// The JSON document.
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,7 +62,8 @@ pub(crate) fn export(entries: Vec<EntryRef<'_>>) -> Result<Vec<u8>, PersistError
     Ok(s)
 }
 
-/// Reads a JSON document: its entries, not yet checked by a store.
+/// Reads a JSON document: its entries, not yet checked (the import puts
+/// each through the validity rule, `entry::check_record`).
 pub(crate) fn import(bytes: &[u8]) -> Result<Vec<Entry>, PersistError> {
     if bytes.len() as u64 > MAX_FILE_LEN {
         return Err(PersistError::TooLarge(bytes.len() as u64));

@@ -1,7 +1,21 @@
 //! Merging our store with what another writer left in the file.
 //!
-//! Per host the newest observation wins (ours on a tie), and a removal wins
-//! over any entry observed before it.
+//! Every decision compares times at the file's precision, whole seconds
+//! (`.timestamp()`): memory keeps nanoseconds, the file does not, so a
+//! comparison of a file's time with one of memory must not depend on the
+//! fraction the file dropped.
+//!
+//! - Per host the newest observation wins; on the same second, ours (the
+//!   saving process's) wins.
+//! - A removal (ours or the file's) wins over an entry (the other side's,
+//!   or ours) observed in the same second as the removal or before it. A
+//!   removal and an observation in the same second: **the removal wins**,
+//!   whichever side saves, so the result does not depend on who saves
+//!   last. (The file's own removals are not applied to the file's own
+//!   entries: a writer of this build never writes both.)
+//! - For a host in both, the usage kept is the larger one: the more days
+//!   of use and the later last day of use, whichever record wins.
+//! - The limits written are the larger of ours and the file's.
 
 use std::borrow::Cow;
 
@@ -9,10 +23,26 @@ use chrono::{DateTime, Duration, Utc};
 use hashbrown::{HashMap, HashSet};
 
 use super::binary::{
-    build_store, encode, encode_parts, Contents, FileEntry, FileTombstone, Tombstone,
-    TOMBSTONE_TTL_DAYS,
+    build_store, config_in_force, encode, encode_parts, Contents, FileEntry, FileTombstone,
+    Tombstone, TOMBSTONE_TTL_DAYS,
 };
+use crate::table::Usage;
 use crate::HstsStore;
+
+/// Whether a removal at `removed` wins over an observation at `observed`:
+/// at or after it, in whole seconds.
+fn removal_wins(removed: DateTime<Utc>, observed: DateTime<Utc>) -> bool {
+    removed.timestamp() >= observed.timestamp()
+}
+
+/// The usage of a host used as `a` says on one side and as `b` on the
+/// other: the more days, the later last day.
+fn larger_usage(a: Usage, b: Usage) -> Usage {
+    Usage {
+        days: a.days.max(b.days),
+        last_day: a.last_day.max(b.last_day),
+    }
+}
 
 /// Merges `ours` with what a store file holds, and encodes the result at
 /// `now`. Works on the file's records directly, looking each up in `ours`'
@@ -20,6 +50,7 @@ use crate::HstsStore;
 /// outgrows the capacity is it put through a store, whose eviction policy
 /// then decides what stays.
 pub(crate) fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
+    let config = config_in_force(ours.config().clone(), disk.limits);
     let disk_tombs = newest_removals(&disk.tombstones);
     let mut entries = merged_entries(&disk.entries, &disk_tombs, ours);
     entries.retain(|e| now <= e.expires);
@@ -28,7 +59,7 @@ pub(crate) fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<U
         let t = tombs.entry(h).or_insert(at);
         *t = (*t).max(at);
     }
-    if entries.len() > ours.config().capacity_in_force() {
+    if entries.len() > config.capacity_in_force() {
         let contents = Contents {
             entries,
             tombstones: tombs
@@ -38,8 +69,10 @@ pub(crate) fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<U
                     removed,
                 })
                 .collect(),
+            limits: None,
+            entries_dropped: 0,
         };
-        return encode(&build_store(contents, ours.config().clone()), now);
+        return encode(&build_store(contents, config), now);
     }
     let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
     let tombs = tombs
@@ -47,7 +80,13 @@ pub(crate) fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<U
         .filter(|(_, t)| **t >= keep_after)
         .map(|(h, t)| Tombstone::new(h, *t));
     let records = entries.iter().map(FileEntry::record);
-    encode_parts(entries.len(), records, tombs, entries.len() * 32)
+    encode_parts(
+        config.limits(),
+        entries.len(),
+        records,
+        tombs,
+        entries.len() * 32,
+    )
 }
 
 /// The newest removal of each host among `tombstones`.
@@ -61,45 +100,55 @@ fn newest_removals<'a>(tombstones: &'a [FileTombstone<'_>]) -> HashMap<&'a str, 
 }
 
 /// The entries that survive the merge of the file's `disk` entries (with
-/// its removals `disk_tombs`) and ours, expired or not.
+/// its removals `disk_tombs`) and ours, expired or not, with the larger
+/// usage of the two sides.
 fn merged_entries<'a>(
     disk: &'a [FileEntry<'_>],
     disk_tombs: &HashMap<&str, DateTime<Utc>>,
     ours: &'a HstsStore,
 ) -> Vec<FileEntry<'a>> {
-    let removed_on_disk_after =
-        |host: &str, at: DateTime<Utc>| disk_tombs.get(host).is_some_and(|t| *t > at);
-    let removed_by_us_after =
-        |host: &str, at: DateTime<Utc>| ours.tombstone_of(host).is_some_and(|t| t >= at);
+    let removed_on_disk =
+        |host: &str, at: DateTime<Utc>| disk_tombs.get(host).is_some_and(|t| removal_wins(*t, at));
+    let removed_by_us = |host: &str, at: DateTime<Utc>| {
+        ours.tombstone_of(host).is_some_and(|t| removal_wins(t, at))
+    };
     let mut out: Vec<FileEntry<'a>> = Vec::with_capacity(disk.len() + ours.len());
+    // Hosts in both, and the larger usage of the two sides.
+    let mut both: HashMap<&str, Usage> = HashMap::new();
     // Our entries that an entry on disk beats.
     let mut beaten: HashSet<&str> = HashSet::new();
     for d in disk {
         if let Some(o) = ours.get_str(&d.host) {
-            if o.observed >= d.observed && !removed_on_disk_after(&d.host, o.observed) {
+            let usage = larger_usage(d.usage, ours.usage_of(&d.host).unwrap_or(d.usage));
+            both.insert(&*d.host, usage);
+            if o.observed.timestamp() >= d.observed.timestamp()
+                && !removed_on_disk(&d.host, o.observed)
+            {
                 continue; // ours is taken below
             }
             beaten.insert(&*d.host);
         }
-        if !removed_by_us_after(&d.host, d.observed) {
+        if !removed_by_us(&d.host, d.observed) {
             out.push(FileEntry {
                 host: Cow::Borrowed(&d.host),
                 include_subdomains: d.include_subdomains,
                 observed: d.observed,
                 expires: d.expires,
+                usage: both.get(&*d.host).copied().unwrap_or(d.usage),
             });
         }
     }
-    for o in ours.iter() {
+    for (o, usage) in ours.iter_with_usage() {
         if !beaten.contains(o.host)
-            && !removed_on_disk_after(o.host, o.observed)
-            && !removed_by_us_after(o.host, o.observed)
+            && !removed_on_disk(o.host, o.observed)
+            && !removed_by_us(o.host, o.observed)
         {
             out.push(FileEntry {
                 host: Cow::Borrowed(o.host),
                 include_subdomains: o.include_subdomains,
                 observed: o.observed,
                 expires: o.expires,
+                usage: both.get(o.host).copied().unwrap_or(usage),
             });
         }
     }
@@ -114,6 +163,7 @@ mod tests {
     use crate::persist::binary::tests::{sample, t};
     use crate::persist::decode;
     use crate::{Entry, StoreConfig, Transport};
+    use chrono::TimeZone;
     use url::Url;
 
     #[test]
@@ -192,5 +242,81 @@ mod tests {
         assert!(disk.get_str("b.example").unwrap().include_subdomains);
         assert!(disk.get_str("c.example").is_none());
         assert!(disk.get_str("d.example").is_some());
+    }
+
+    #[test]
+    fn same_second_removal_wins_whoever_saves_and_usage_is_the_larger() {
+        let sec = |s: i64, ns: u32| Utc.timestamp_opt(1_800_000_000 + s, ns).unwrap();
+        let keep = Limits::new(100, 64).decode_keep();
+        let entry = |obs| Entry {
+            host: "a.example".into(),
+            include_subdomains: false,
+            observed: obs,
+            expires: sec(1000, 0),
+        };
+        // Another process removed a.example at 5.7 (the file says 5); we
+        // observed it at 5.3 and save: the removal wins.
+        let mut remover = HstsStore::new();
+        remover.insert_entry(entry(sec(0, 0))).unwrap();
+        remover.remove_at("a.example", sec(5, 700_000_000)).unwrap();
+        let mut observer = HstsStore::new();
+        observer.insert_entry(entry(sec(5, 300_000_000))).unwrap();
+        let file = encode(&remover, sec(6, 0));
+        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &observer, sec(6, 0));
+        assert!(decode(&merged, StoreConfig::default())
+            .unwrap()
+            .get_str("a.example")
+            .is_none());
+        // The other way round: the observation is on disk, we removed.
+        let file = encode(&observer, sec(6, 0));
+        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &remover, sec(6, 0));
+        assert!(decode(&merged, StoreConfig::default())
+            .unwrap()
+            .get_str("a.example")
+            .is_none());
+        // An observation in the next second wins over the removal.
+        let mut later = HstsStore::new();
+        later.insert_entry(entry(sec(6, 0))).unwrap();
+        let file = encode(&remover, sec(6, 0));
+        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &later, sec(6, 0));
+        assert!(decode(&merged, StoreConfig::default())
+            .unwrap()
+            .get_str("a.example")
+            .is_some());
+
+        // Usage: the more days and the later last day, whichever wins.
+        let mut disk = HstsStore::new();
+        disk.insert_trusted(
+            "b.example",
+            false,
+            sec(0, 0),
+            sec(99, 0),
+            Usage {
+                days: 7,
+                last_day: 10,
+            },
+        );
+        let mut ours = HstsStore::new();
+        ours.insert_trusted(
+            "b.example",
+            true,
+            sec(1, 0),
+            sec(99, 0),
+            Usage {
+                days: 2,
+                last_day: 30,
+            },
+        );
+        let file = encode(&disk, sec(0, 0));
+        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &ours, sec(2, 0));
+        let back = decode(&merged, StoreConfig::default()).unwrap();
+        assert!(back.get_str("b.example").unwrap().include_subdomains);
+        assert_eq!(
+            back.usage_of("b.example"),
+            Some(Usage {
+                days: 7,
+                last_day: 30
+            })
+        );
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! The default file format is bincode 2 behind a fixed header (see
 //! DESIGN.md, "Persistence"): a magic label, a format version, the body's
-//! length and a CRC-32 of the body. Saving is atomic (temporary file in the
+//! length and a CRC-32 of the body. The body of version 2 also keeps the
+//! writer's capacity and per-site quota and each entry's days of use (what
+//! the eviction policy ranks by); version 1 files are still read. The
+//! layout is in the `binary` module's documentation. Saving is atomic (temporary file in the
 //! same directory, fsync, rename, fsync of the directory) and happens under
 //! an advisory lock, merging with what other processes wrote meanwhile.
 //!
@@ -32,7 +35,9 @@
 //! - [`export`] and [`import`] exchange entries in a [`Format`]: the binary
 //!   store file, JSON (feature `json`) or curl's HSTS cache file
 //!   ([`export_curl`], [`import_curl`]). An import says what it did in an
-//!   [`ImportReport`], listing what it left out and why ([`SkipReason`]).
+//!   [`ImportReport`]: how many entries it read, added, updated, found
+//!   expired, skipped (each with its [`SkipReason`]) and how many entries
+//!   the capacity or the per-site quota evicted.
 //! - [`write_atomic`] replaces a file's contents atomically.
 //! - Every failure is a [`PersistError`]; the causes for one entry or one
 //!   line are [`EntryProblem`] and [`CurlProblem`].
@@ -41,9 +46,16 @@
 //! decoding), `newest` (keeping the newest records of an oversized file),
 //! `merge` (merging with another writer's file), `file` (lock, bounded
 //! read, atomic write), `json`, `curl`, and `error`. None imports this
-//! module, and no two import each other: `merge` and `json` use `binary`,
-//! `binary` uses `newest`, all but `newest` use `error`, and `error` and
-//! `newest` use nothing here.
+//! module except `error` (for [`ImportReport`], which
+//! [`PersistError::NothingImported`] carries), and no two import each
+//! other: `merge` and `json` use `binary`, `binary` uses `newest`, all but
+//! `newest` use `error`, and `newest` uses nothing here.
+//!
+//! One validity rule decides which entries are acceptable (a canonical
+//! domain name, not an IP literal; times representable in whole seconds;
+//! no expiry before the observation): `encode`, `decode`, every import and
+//! [`HstsStore::insert_entry`] apply it, so whatever [`save`] writes,
+//! [`load`] reads.
 
 mod binary;
 mod curl;
@@ -74,12 +86,14 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use crate::{EntryRef, HstsStore, StoreConfig};
+use hashbrown::HashMap;
+
+use crate::{Entry, EntryRef, HstsStore, StoreConfig};
 
 pub use binary::{decode, encode, HEADER_LEN, MAGIC, TOMBSTONE_TTL_DAYS, VERSION};
 pub use curl::{export_curl, import_curl};
 pub use error::{CurlProblem, EntryProblem, PersistError, SkipReason, MAX_FILE_LEN};
-pub use file::{write_atomic, LockOptions};
+pub use file::{read_file, write_atomic, LockOptions};
 
 /// A store file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,15 +108,36 @@ pub enum Format {
     Curl,
 }
 
-/// What an import did.
+/// What an import did. Every entry read is counted once among `added`,
+/// `updated`, `expired`, `skipped`, or (if the capacity or the per-site
+/// quota pushed it out again) `evicted`; `evicted` also counts the entries
+/// that were in the store before and are no longer there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
-    /// Entries added or replaced.
-    pub imported: usize,
+    /// Entries (or entry lines) the file held.
+    pub read: usize,
+    /// Hosts that were not in the store and are now.
+    pub added: usize,
+    /// Hosts that were in the store and whose entry was replaced.
+    pub updated: usize,
+    /// Entries left out because they had already expired at `now`.
+    pub expired: usize,
     /// Lines (or entries) left out: `(line, why)`. The line is 1-based in
-    /// a curl file; for an entry the store refused, it is the entry's
-    /// 1-based position among the entries read.
+    /// a curl file; for any other entry, it is the entry's 1-based
+    /// position among the entries read.
     pub skipped: Vec<(usize, SkipReason)>,
+    /// Entries gone because of the capacity or the per-site quota: ones
+    /// the store held before and imported ones pushed out by later
+    /// imported ones (or, in a binary file larger than the limits, left
+    /// out when decoding it).
+    pub evicted: usize,
+}
+
+impl ImportReport {
+    /// How many imported entries the store now holds: `added + updated`.
+    pub fn imported(&self) -> usize {
+        self.added + self.updated
+    }
 }
 
 /// Saves `store` to `path`: under the file's lock, merges with what is on
@@ -211,35 +246,126 @@ pub fn export(
     }
 }
 
-/// Adds the entries of a file in `format` to `store`. Entries that are not
-/// acceptable (IP literals, bad names, bad dates) are skipped and reported;
-/// a file that is not of the format at all is an error and changes nothing.
+/// Adds the entries of a file in `format` to `store`, oldest observation
+/// first, so that where the capacity or a site's quota is reached, the
+/// most recently observed entries are the ones kept. Entries that break
+/// the validity rule (IP literals, bad names, an expiry before the
+/// observation, bad dates) are skipped with their reason, entries already
+/// expired at `now` are counted as expired, and of several entries for one
+/// host only the most recently observed is taken. Nothing is left out
+/// silently: see [`ImportReport`].
+///
+/// A file that is not of the format at all is an error and changes
+/// nothing; so is a file that held entries of which none could be
+/// imported ([`PersistError::NothingImported`], carrying the report).
 pub fn import(
     bytes: &[u8],
     format: Format,
     store: &mut HstsStore,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, PersistError> {
-    let (entries, mut skipped) = match format {
+    let mut report = ImportReport::default();
+    // The entries read, each with its position (curl: the line).
+    let mut read: Vec<(usize, Entry)> = Vec::new();
+    match format {
         Format::Curl => {
             let (entries, skipped) = import_curl(bytes, now)?;
-            let skipped = skipped.into_iter();
-            let skipped = skipped.map(|(line, p)| (line, SkipReason::Curl(p)));
-            (entries, skipped.collect())
+            report.read = entries.len() + skipped.len();
+            for (line, p) in skipped {
+                match p {
+                    CurlProblem::Expired(_) => report.expired += 1,
+                    p => report.skipped.push((line, SkipReason::Curl(p))),
+                }
+            }
+            read.extend(entries.into_iter().enumerate().map(|(i, e)| (i + 1, e)));
         }
         Format::Binary => {
-            let decoded = decode(bytes, store.config().clone())?;
-            (decoded.iter().map(|e| e.to_entry()).collect(), Vec::new())
+            let contents = binary::decode_contents(bytes, store.config().limits().decode_keep())?;
+            let dropped = usize::try_from(contents.entries_dropped).unwrap_or(usize::MAX);
+            report.read = contents.entries.len().saturating_add(dropped);
+            report.evicted = dropped;
+            let entries = contents.entries.into_iter().map(|e| Entry {
+                host: e.host.into_owned(),
+                include_subdomains: e.include_subdomains,
+                observed: e.observed,
+                expires: e.expires,
+            });
+            read.extend(entries.enumerate().map(|(i, e)| (i + 1, e)));
         }
-        Format::Json => (json::import(bytes)?, Vec::new()),
-    };
-    let mut imported = 0;
-    for (i, e) in entries.into_iter().enumerate() {
-        let host = e.host.clone();
-        match store.insert_entry(e) {
-            Ok(_) => imported += 1,
-            Err(source) => skipped.push((i + 1, SkipReason::Refused { host, source })),
+        Format::Json => {
+            let entries = json::import(bytes)?;
+            report.read = entries.len();
+            read.extend(entries.into_iter().enumerate().map(|(i, e)| (i + 1, e)));
         }
     }
-    Ok(ImportReport { imported, skipped })
+    // The validity rule, then expiry, then one entry per host: the most
+    // recently observed (the later one in the file on a tie).
+    let mut newest: HashMap<String, (usize, Entry)> = HashMap::with_capacity(read.len());
+    for (pos, e) in read {
+        let host = match crate::entry::check_record(&e.host, e.observed, e.expires) {
+            Ok(h) => h.into_string(),
+            Err(problem) => {
+                let host = e.host;
+                report
+                    .skipped
+                    .push((pos, SkipReason::Invalid { host, problem }));
+                continue;
+            }
+        };
+        if !e.is_live_at(now) {
+            report.expired += 1;
+            continue;
+        }
+        let e = Entry { host, ..e };
+        match newest.get_mut(&e.host) {
+            Some(kept) if kept.1.observed.timestamp() > e.observed.timestamp() => {
+                let host = e.host.clone();
+                report.skipped.push((pos, SkipReason::Duplicate { host }));
+            }
+            Some(kept) => {
+                let host = e.host.clone();
+                report
+                    .skipped
+                    .push((kept.0, SkipReason::Duplicate { host }));
+                *kept = (pos, e);
+            }
+            None => {
+                newest.insert(e.host.clone(), (pos, e));
+            }
+        }
+    }
+    let mut todo: Vec<(usize, Entry)> = newest.into_values().collect();
+    // Oldest observation first; file order on a tie.
+    todo.sort_by_key(|(pos, e)| (e.observed.timestamp(), *pos));
+    report.skipped.sort_by_key(|(pos, _)| *pos);
+    let before = store.len();
+    let was_there: Vec<bool> = todo
+        .iter()
+        .map(|(_, e)| store.get_str(&e.host).is_some())
+        .collect();
+    let hosts: Vec<String> = todo.iter().map(|(_, e)| e.host.clone()).collect();
+    for (pos, e) in todo {
+        let host = e.host.clone();
+        if let Err(problem) = store.insert_entry(e) {
+            // Not reached: the entry passed the same rule above.
+            report
+                .skipped
+                .push((pos, SkipReason::Invalid { host, problem }));
+        }
+    }
+    let mut imported_gone = 0;
+    for (host, was) in hosts.iter().zip(&was_there) {
+        match (store.get_str(host).is_some(), *was) {
+            (true, true) => report.updated += 1,
+            (true, false) => report.added += 1,
+            (false, _) => imported_gone += 1,
+        }
+    }
+    let others_before = before - was_there.iter().filter(|w| **w).count();
+    let others_after = store.len() - report.added - report.updated;
+    report.evicted += others_before.saturating_sub(others_after) + imported_gone;
+    if report.read > 0 && report.imported() == 0 {
+        return Err(PersistError::NothingImported(Box::new(report)));
+    }
+    Ok(report)
 }
