@@ -22,6 +22,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::outcome::Evictions;
 use crate::table::{Table, CLASSES};
 
 /// How many of the least recently observed entries are weighed on eviction.
@@ -95,24 +96,22 @@ pub(crate) fn class_of(days: u16) -> usize {
 }
 
 /// Removes from `table` whatever must go before a new host of `site` can be
-/// added within `limits`. Returns how many entries were evicted.
-pub(crate) fn make_room(table: &mut Table, site: &str, limits: Limits) -> usize {
-    let mut evicted = 0;
+/// added within `limits`, counting each eviction in `evictions`.
+pub(crate) fn make_room(table: &mut Table, site: &str, limits: Limits, evictions: &mut Evictions) {
     while table.site_count(site) >= limits.per_site_quota {
         let Some(victim) = site_victim(table, site) else {
             break;
         };
         table.remove(victim);
-        evicted += 1;
+        evictions.site_quota += 1;
     }
     while table.len() >= limits.capacity {
         let Some(victim) = store_victim(table) else {
             break;
         };
         table.remove(victim);
-        evicted += 1;
+        evictions.capacity += 1;
     }
-    evicted
 }
 
 /// The entry of a full site to replace. An includeSubDomains entry that
@@ -297,11 +296,14 @@ mod tests {
         tb.insert("b.s.example", 2, false, t(1), t(9));
         tb.insert("x.example", 0, false, t(2), t(9));
         // Quota: a.s.example goes; then the store has room.
-        assert_eq!(make_room(&mut tb, "s.example", limits), 1);
+        let mut ev = Evictions::default();
+        make_room(&mut tb, "s.example", limits, &mut ev);
+        assert_eq!((ev.site_quota, ev.capacity), (1, 0));
         assert!(tb.find("a.s.example").is_none());
         tb.insert("c.s.example", 2, false, t(3), t(9));
         // Capacity: the soonest expiring of the oldest go.
-        assert_eq!(make_room(&mut tb, "y.example", limits), 1);
+        make_room(&mut tb, "y.example", limits, &mut ev);
+        assert_eq!((ev.site_quota, ev.capacity), (1, 1));
         assert_eq!(tb.len(), 2);
         assert!(tb.find("b.s.example").is_none());
     }

@@ -4,8 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::host::CanonicalHost;
-use crate::persist::EntryProblem;
+use crate::host::{CanonicalHost, HostError};
 
 /// One known HSTS host learned from a response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,4 +190,28 @@ mod tests {
         )
         .is_ok());
     }
+}
+
+/// Why a record is not a valid entry (the one validity rule: a canonical
+/// domain name, `expires >= observed`, both in whole seconds of the store
+/// file's range): for a store file's entry, an import, or
+/// [`HstsStore::insert_entry`](crate::HstsStore::insert_entry).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryProblem {
+    /// The name is not a valid host name (or is an IP literal).
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The entry expires before it was observed.
+    #[error("expiry before observation")]
+    ExpiresBeforeObserved,
+    /// A time of the entry is not representable in whole seconds within
+    /// the store file's range.
+    #[error("{field} time {secs} out of range")]
+    TimeOutOfRange {
+        /// Which time: "observed" or "expiry".
+        field: &'static str,
+        /// The time, in unix seconds.
+        secs: i64,
+    },
 }

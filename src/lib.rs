@@ -102,10 +102,10 @@ mod wire;
 
 pub use bounds::{EVICTION_WINDOW, MAX_CAPACITY};
 pub use config::{PreloadSource, StoreConfig};
-pub use entry::{Entry, EntryRef, Match, Source};
+pub use entry::{Entry, EntryProblem, EntryRef, Match, Source};
 pub use header::{HeaderError, HeaderErrorKind, StsHeader};
 pub use host::{CanonicalHost, Host, HostError};
-pub use outcome::{IgnoreReason, Outcome, Transport};
+pub use outcome::{Evictions, IgnoreReason, Outcome, Transport};
 pub use psl::{PslError, SuffixList, SuffixSource};
 pub use shared::{SaveOptions, SharedHstsStore};
 pub use store::HstsStore;

@@ -85,3 +85,66 @@ impl Outcome {
         }
     }
 }
+
+/// Entries a store dropped to stay within its limits, counted since the
+/// store was created or loaded: nothing is evicted in silence. Read it
+/// with [`HstsStore::evictions`](crate::HstsStore::evictions) before and
+/// after a change to see what that change evicted.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use hsts::{HstsStore, PreloadSource, StoreConfig, Transport};
+/// use url::Url;
+///
+/// let mut store = HstsStore::with_config(StoreConfig {
+///     preload: PreloadSource::Off,
+///     per_site_quota: 2,
+///     ..StoreConfig::default()
+/// });
+/// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// for h in ["a", "b", "c"] {
+///     let url = Url::parse(&format!("https://{h}.example.com/")).unwrap();
+///     store.note_at(&url, ["max-age=600"], Transport::Secure, now);
+/// }
+/// assert_eq!(store.evictions().site_quota, 1);
+/// assert_eq!(store.len(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Evictions {
+    /// Replaced because their site was at its per-site quota.
+    pub site_quota: u64,
+    /// Evicted because the store was at its capacity.
+    pub capacity: u64,
+    /// Left out when a store file held more than the capacity.
+    pub on_load: u64,
+}
+
+impl Evictions {
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.site_quota + self.capacity + self.on_load
+    }
+
+    /// What happened between `before` and `self`.
+    pub fn since(&self, before: Evictions) -> Evictions {
+        Evictions {
+            site_quota: self.site_quota - before.site_quota.min(self.site_quota),
+            capacity: self.capacity - before.capacity.min(self.capacity),
+            on_load: self.on_load - before.on_load.min(self.on_load),
+        }
+    }
+}
+
+impl std::fmt::Display for Evictions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "evicted {} (site quota {}, capacity {}, over capacity on load {})",
+            self.total(),
+            self.site_quota,
+            self.capacity,
+            self.on_load
+        )
+    }
+}

@@ -26,10 +26,10 @@ use url::Url;
 use crate::bounds;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StoreConfig;
-use crate::entry::{dynamic_match, expiry, Entry, EntryRef, Match, Source};
+use crate::entry::{dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
 use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, Host, HostError};
-use crate::outcome::{IgnoreReason, Outcome, Transport};
+use crate::outcome::{Evictions, IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
 use crate::removals::Removals;
 use crate::table::{Table, Usage};
@@ -41,6 +41,8 @@ pub struct HstsStore {
     /// Hosts removed (max-age=0, forget) and when, bounded as
     /// [`bounds`] says.
     removals: Removals,
+    /// What the limits evicted so far.
+    evictions: Evictions,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
 }
@@ -112,6 +114,7 @@ impl HstsStore {
         HstsStore {
             table: Table::new(),
             removals: Removals::default(),
+            evictions: Evictions::default(),
             config,
             clock: Arc::new(SystemClock),
         }
@@ -465,7 +468,13 @@ impl HstsStore {
             return Some(self.table.update(id, include_subdomains, observed, expires));
         }
         let site_off = self.config.suffix_list.list().site_offset(host);
-        bounds::make_room(&mut self.table, &host[site_off..], self.config.limits());
+        let limits = self.config.limits();
+        bounds::make_room(
+            &mut self.table,
+            &host[site_off..],
+            limits,
+            &mut self.evictions,
+        );
         // Only an empty or over-long name could be refused, and canonical
         // names are neither.
         let _ = self
@@ -491,6 +500,17 @@ impl HstsStore {
     /// file: the newest ones, within the bound that [`bounds`] sets.
     pub(crate) fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
         self.removals.iter()
+    }
+
+    /// What the capacity and the per-site quota evicted since this store
+    /// was created or loaded (see [`Evictions`]).
+    pub fn evictions(&self) -> Evictions {
+        self.evictions
+    }
+
+    /// Counts entries a store file held beyond the capacity, left out on load.
+    pub(crate) fn count_dropped_on_load(&mut self, n: u64) {
+        self.evictions.on_load += n;
     }
 
     /// The number of entries, expired ones included until they are purged.
@@ -551,12 +571,9 @@ impl HstsStore {
     /// Inserts an entry as it is, for loading a saved store. The host is
     /// canonicalised; what the store file could not keep is refused (IP
     /// literals, invalid names, an expiry before the observation: the one
-    /// validity rule, see [`EntryProblem`](crate::persist::EntryProblem)).
+    /// validity rule, see [`EntryProblem`]).
     /// An existing entry for the same host is replaced, and returned.
-    pub fn insert_entry(
-        &mut self,
-        entry: Entry,
-    ) -> Result<Option<Entry>, crate::persist::EntryProblem> {
+    pub fn insert_entry(&mut self, entry: Entry) -> Result<Option<Entry>, EntryProblem> {
         let h = crate::entry::check_record(&entry.host, entry.observed, entry.expires)?;
         Ok(self.insert_canonical(&h, entry.include_subdomains, entry.observed, entry.expires))
     }
@@ -569,6 +586,9 @@ impl HstsStore {
         observed: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Option<Entry> {
+        // An explicit insert wins over an earlier removal, as noting does;
+        // otherwise the next merge would drop what was just inserted.
+        self.removals.forget(host.as_str());
         self.put(host.as_str(), include_subdomains, observed, expires)
             .map(|(include_subdomains, observed, expires)| Entry {
                 host: host.as_str().to_owned(),

@@ -302,3 +302,52 @@ fn a_64_mib_line_on_stdin_is_skipped_in_bounded_memory() {
     assert!(err.contains("stdin line 2: 67108864 bytes"), "{err}");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Defect 7: `observe` of a 65th subdomain said "noted" and evicted in
+/// silence. The eviction is now reported, with its reason, on stderr and
+/// in the JSON.
+#[test]
+fn observe_reports_what_it_evicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.bin");
+    let store = store.to_str().unwrap();
+    for i in 0..2 {
+        let url = format!("https://s{i}.quota.example/");
+        let o = hsts(
+            &[
+                "--site-quota",
+                "2",
+                "--store",
+                store,
+                "observe",
+                &url,
+                "max-age=600",
+            ],
+            b"",
+        );
+        assert!(o.stderr.is_empty(), "{o:?}");
+    }
+    let o = hsts(
+        &[
+            "--site-quota",
+            "2",
+            "--store",
+            store,
+            "observe",
+            "--json",
+            "https://s2.quota.example/",
+            "max-age=600",
+        ],
+        b"",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["outcome"], "noted");
+    assert_eq!(v["evicted"]["site_quota"], 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("evicted 1 (site quota 1"), "{err}");
+    let o = hsts(&["--store", store, "forget", "--json", "--all"], b"");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        r#"{"removed":2}"#
+    );
+}

@@ -270,8 +270,12 @@ fn cli_observe(
         Transport::from_flags(secure, cert_errors),
         t(at),
     );
-    if keys(&m) != ["host", "outcome", "reason"] {
+    if keys(&m) != ["evicted", "host", "outcome", "reason"] {
         return Err(format!("observe --json keys\n{}", ctx()));
+    }
+    // A single observation into a store far from its limits evicts nothing.
+    if m["evicted"] != serde_json::json!({"site_quota": 0, "capacity": 0}) {
+        return Err(format!("expected nothing evicted\n{}", ctx()));
     }
     if m["outcome"].as_str() != Some(want.as_str()) {
         return Err(format!("expected outcome {:?}\n{}", want.as_str(), ctx()));

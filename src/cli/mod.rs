@@ -139,6 +139,9 @@ enum Command {
         /// Remove every entry.
         #[arg(long)]
         all: bool,
+        /// Report as one line of JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the live entries of --store.
     List {
@@ -242,9 +245,13 @@ impl Ctx {
     pub fn load_store(&self) -> Result<HstsStore, CliError> {
         match &self.store_path {
             None => Ok(HstsStore::with_config(self.config.clone())),
-            Some(path) => hsts::persist::load(path, self.config.clone()).map_err(|e| {
-                CliError::Failed(format!("cannot load store {}: {e}", path.display()))
-            }),
+            Some(path) => {
+                let store = hsts::persist::load(path, self.config.clone()).map_err(|e| {
+                    CliError::Failed(format!("cannot load store {}: {e}", path.display()))
+                })?;
+                warn_dropped_on_load(path, &store);
+                Ok(store)
+            }
         }
     }
 
@@ -254,8 +261,24 @@ impl Ctx {
         let Some(path) = &self.store_path else {
             return Err(CliError::Usage("this command needs --store FILE".into()));
         };
-        hsts::persist::update(path, self.config.clone(), self.now, f)
-            .map_err(|e| CliError::Failed(format!("cannot update store {}: {e}", path.display())))
+        hsts::persist::update(path, self.config.clone(), self.now, |store| {
+            warn_dropped_on_load(path, store);
+            f(store)
+        })
+        .map_err(|e| CliError::Failed(format!("cannot update store {}: {e}", path.display())))
+    }
+}
+
+/// Nothing is dropped in silence: a store file that held more entries than
+/// the capacity in force says how many were left out.
+fn warn_dropped_on_load(path: &std::path::Path, store: &HstsStore) {
+    let n = store.evictions().on_load;
+    if n > 0 {
+        eprintln!(
+            "hsts: warning: {} held {n} entries beyond the capacity of {}; the least recently observed were left out",
+            path.display(),
+            store.config().capacity_in_force()
+        );
     }
 }
 
@@ -388,6 +411,7 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             site,
             since,
             all,
+            json,
         } => {
             let what = match (host, site, since, all) {
                 (Some(h), ..) => store_cmd::Forget::Host(h),
@@ -395,7 +419,7 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
                 (_, _, Some(t), _) => store_cmd::Forget::Since(t),
                 _ => store_cmd::Forget::All,
             };
-            store_cmd::forget(ctx, out, what)
+            store_cmd::forget(ctx, out, what, json)
         }
         Command::List { json } => store_cmd::list(ctx, out, json),
     }

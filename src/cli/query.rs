@@ -216,7 +216,15 @@ pub(crate) fn observe(
     let transport = Transport::from_flags(secure, cert_errors);
     let fields: Vec<Vec<u8>> = values.iter().map(os_bytes).collect();
     let now = ctx.now;
-    let outcome = ctx.update_store(|store| store.note_at(&url, &fields, transport, now))?;
+    let (outcome, evicted) = ctx.update_store(|store| {
+        let before = store.evictions();
+        let outcome = store.note_at(&url, &fields, transport, now);
+        (outcome, store.evictions().since(before))
+    })?;
+    if evicted.total() > 0 {
+        // Nothing is evicted in silence.
+        eprintln!("hsts: {evicted}");
+    }
     let host = url.host().map(|h| match host::from_url_host(h) {
         Ok(h) => h.to_string(),
         Err(_) => url.host_str().unwrap_or_default().to_owned(),
@@ -228,7 +236,16 @@ pub(crate) fn observe(
     if json {
         line(
             out,
-            &json!({"outcome": outcome.as_str(), "host": host, "reason": reason}).to_string(),
+            &json!({
+                "outcome": outcome.as_str(),
+                "host": host,
+                "reason": reason,
+                "evicted": {
+                    "site_quota": evicted.site_quota,
+                    "capacity": evicted.capacity,
+                },
+            })
+            .to_string(),
         )?;
     } else {
         match reason {

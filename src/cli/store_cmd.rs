@@ -125,7 +125,12 @@ pub(crate) enum Forget {
 }
 
 /// `hsts forget HOST | --site DOMAIN | --since TIME | --all`.
-pub(crate) fn forget(ctx: &Ctx, out: &mut dyn Write, what: Forget) -> Result<u8, CliError> {
+pub(crate) fn forget(
+    ctx: &Ctx,
+    out: &mut dyn Write,
+    what: Forget,
+    json: bool,
+) -> Result<u8, CliError> {
     let now = ctx.now;
     needs_store(ctx)?;
     // An invalid name fails here, before the store's lock file is created
@@ -159,7 +164,11 @@ pub(crate) fn forget(ctx: &Ctx, out: &mut dyn Write, what: Forget) -> Result<u8,
         }
     })?;
     let removed = removed.map_err(CliError::Failed)?;
-    line(out, &format!("removed {removed}"))?;
+    if json {
+        line(out, &json!({ "removed": removed }).to_string())?;
+    } else {
+        line(out, &format!("removed {removed}"))?;
+    }
     Ok(0)
 }
 

@@ -36,12 +36,13 @@ use std::borrow::Cow;
 use bincode::{BorrowDecode, Encode};
 use chrono::{DateTime, Duration, Utc};
 
-use super::error::{EntryProblem, PersistError};
+use super::error::PersistError;
 use super::newest::Newest;
 use crate::bounds::{self, DecodeKeep, Limits};
 use crate::entry::check_record;
 use crate::table::Usage;
 use crate::wire;
+use crate::EntryProblem;
 use crate::{HstsStore, StoreConfig};
 
 /// The label at the start of every store file.
@@ -468,6 +469,7 @@ pub(crate) fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> Hs
     for t in &contents.tombstones {
         store.insert_trusted_tombstone(&t.host, t.removed);
     }
+    store.count_dropped_on_load(contents.entries_dropped);
     store
 }
 

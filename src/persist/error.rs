@@ -1,6 +1,6 @@
 //! What can go wrong when reading, writing, importing or exporting a store,
 //! each failure under one name: [`PersistError`] for a whole file,
-//! [`EntryProblem`] for one entry of a store file, [`CurlProblem`] for one
+//! [`EntryProblem`] (from the crate root) for one entry of a store file, [`CurlProblem`] for one
 //! line of a curl file, and [`SkipReason`] for what an import left out.
 
 use std::io;
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::ImportReport;
 use crate::wire::WireError;
-use crate::HostError;
+use crate::{EntryProblem, HostError};
 
 /// The largest file we read, store or import: 1 GiB.
 pub const MAX_FILE_LEN: u64 = 1 << 30;
@@ -201,27 +201,6 @@ pub(crate) fn io_err<'a>(
         path: path.to_owned(),
         source,
     }
-}
-
-/// What is wrong with one entry of a store file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EntryProblem {
-    /// The name is not a valid host name (or is an IP literal).
-    #[error(transparent)]
-    Host(#[from] HostError),
-    /// The entry expires before it was observed.
-    #[error("expiry before observation")]
-    ExpiresBeforeObserved,
-    /// A time of the entry is not representable in whole seconds within
-    /// the store file's range.
-    #[error("{field} time {secs} out of range")]
-    TimeOutOfRange {
-        /// Which time: "observed" or "expiry".
-        field: &'static str,
-        /// The time, in unix seconds.
-        secs: i64,
-    },
 }
 
 /// What is wrong with one line of a curl HSTS cache file.

@@ -90,9 +90,10 @@ use hashbrown::HashMap;
 
 use crate::{Entry, EntryRef, HstsStore, StoreConfig};
 
+pub use crate::entry::EntryProblem;
 pub use binary::{decode, encode, HEADER_LEN, MAGIC, TOMBSTONE_TTL_DAYS, VERSION};
 pub use curl::{export_curl, import_curl};
-pub use error::{CurlProblem, EntryProblem, PersistError, SkipReason, MAX_FILE_LEN};
+pub use error::{CurlProblem, PersistError, SkipReason, MAX_FILE_LEN};
 pub use file::{read_file, write_atomic, LockOptions};
 
 /// A store file format.
