@@ -351,3 +351,20 @@ fn observe_reports_what_it_evicts() {
         r#"{"removed":2}"#
     );
 }
+
+/// Defect 5: `import /dev/zero` read until memory ran out before its 1 GiB
+/// check. A device or FIFO is now refused before anything is read, and no
+/// store or lock file is created.
+#[test]
+fn importing_a_device_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.bin");
+    let o = hsts(
+        &["--store", store.to_str().unwrap(), "import", "/dev/zero"],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not a regular file"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
