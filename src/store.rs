@@ -144,7 +144,7 @@ impl HstsStore {
     }
 
     /// The current time according to the store's clock.
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 

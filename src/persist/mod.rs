@@ -266,9 +266,27 @@ pub fn import(
     now: DateTime<Utc>,
 ) -> Result<ImportReport, PersistError> {
     let mut report = ImportReport::default();
-    // The entries read, each with its position (curl: the line).
-    let mut read: Vec<(usize, Entry)> = Vec::new();
-    match format {
+    let read = read_entries(bytes, format, store, &mut report, now)?;
+    let todo = newest_per_host(read, &mut report, now);
+    report.skipped.sort_by_key(|(pos, _)| *pos);
+    insert_all(store, todo, &mut report);
+    if report.read > 0 && report.imported() == 0 {
+        return Err(PersistError::NothingImported(Box::new(report)));
+    }
+    Ok(report)
+}
+
+/// The entries of a file, each with its position (curl: the line),
+/// counting what was read, expired or skipped on the way.
+fn read_entries(
+    bytes: &[u8],
+    format: Format,
+    store: &HstsStore,
+    report: &mut ImportReport,
+    now: DateTime<Utc>,
+) -> Result<Vec<(usize, Entry)>, PersistError> {
+    let numbered = |v: Vec<Entry>| v.into_iter().enumerate().map(|(i, e)| (i + 1, e)).collect();
+    Ok(match format {
         Format::Curl => {
             let (entries, skipped) = import_curl(bytes, now)?;
             report.read = entries.len() + skipped.len();
@@ -278,7 +296,7 @@ pub fn import(
                     p => report.skipped.push((line, SkipReason::Curl(p))),
                 }
             }
-            read.extend(entries.into_iter().enumerate().map(|(i, e)| (i + 1, e)));
+            numbered(entries)
         }
         Format::Binary => {
             let contents = binary::decode_contents(bytes, store.config().limits().decode_keep())?;
@@ -291,16 +309,25 @@ pub fn import(
                 observed: e.observed,
                 expires: e.expires,
             });
-            read.extend(entries.enumerate().map(|(i, e)| (i + 1, e)));
+            numbered(entries.collect())
         }
         Format::Json => {
             let entries = json::import(bytes)?;
             report.read = entries.len();
-            read.extend(entries.into_iter().enumerate().map(|(i, e)| (i + 1, e)));
+            numbered(entries)
         }
-    }
-    // The validity rule, then expiry, then one entry per host: the most
-    // recently observed (the later one in the file on a tie).
+    })
+}
+
+/// The validity rule, then expiry, then one entry per host: the most
+/// recently observed (the later one in the file on a tie). Returned oldest
+/// observation first (file order on a tie), so that at a quota the newest
+/// are kept.
+fn newest_per_host(
+    read: Vec<(usize, Entry)>,
+    report: &mut ImportReport,
+    now: DateTime<Utc>,
+) -> Vec<(usize, Entry)> {
     let mut newest: HashMap<String, (usize, Entry)> = HashMap::with_capacity(read.len());
     for (pos, e) in read {
         let host = match crate::entry::check_record(&e.host, e.observed, e.expires) {
@@ -336,10 +363,15 @@ pub fn import(
         }
     }
     let mut todo: Vec<(usize, Entry)> = newest.into_values().collect();
-    // Oldest observation first; file order on a tie.
     todo.sort_by_key(|(pos, e)| (e.observed.timestamp(), *pos));
-    report.skipped.sort_by_key(|(pos, _)| *pos);
-    let before = store.len();
+    todo
+}
+
+/// Inserts checked entries, counting what was added, updated, and what the
+/// capacity or a site's quota evicted meanwhile (entries of the store or
+/// just imported).
+fn insert_all(store: &mut HstsStore, todo: Vec<(usize, Entry)>, report: &mut ImportReport) {
+    let evictions = store.evictions();
     let was_there: Vec<bool> = todo
         .iter()
         .map(|(_, e)| store.get_str(&e.host).is_some())
@@ -348,25 +380,19 @@ pub fn import(
     for (pos, e) in todo {
         let host = e.host.clone();
         if let Err(problem) = store.insert_entry(e) {
-            // Not reached: the entry passed the same rule above.
+            // Not reached: the entry passed the same rule before.
             report
                 .skipped
                 .push((pos, SkipReason::Invalid { host, problem }));
         }
     }
-    let mut imported_gone = 0;
     for (host, was) in hosts.iter().zip(&was_there) {
         match (store.get_str(host).is_some(), *was) {
             (true, true) => report.updated += 1,
             (true, false) => report.added += 1,
-            (false, _) => imported_gone += 1,
+            (false, _) => {}
         }
     }
-    let others_before = before - was_there.iter().filter(|w| **w).count();
-    let others_after = store.len() - report.added - report.updated;
-    report.evicted += others_before.saturating_sub(others_after) + imported_gone;
-    if report.read > 0 && report.imported() == 0 {
-        return Err(PersistError::NothingImported(Box::new(report)));
-    }
-    Ok(report)
+    let evicted = store.evictions().since(evictions).total();
+    report.evicted += usize::try_from(evicted).unwrap_or(usize::MAX);
 }
