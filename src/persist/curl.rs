@@ -24,7 +24,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 
-use super::error::{CurlProblem, PersistError, MAX_FILE_LEN};
+use super::error::{PersistError, MAX_FILE_LEN};
+use super::report::CurlProblem;
 use crate::host::{self, Host};
 use crate::{Entry, EntryRef};
 

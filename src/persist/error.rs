@@ -1,16 +1,14 @@
-//! What can go wrong when reading, writing, importing or exporting a store,
-//! each failure under one name: [`PersistError`] for a whole file,
-//! [`EntryProblem`] (from the crate root) for one entry of a store file, [`CurlProblem`] for one
-//! line of a curl file, and [`SkipReason`] for what an import left out.
+//! What can go wrong when reading, writing, importing or exporting a store
+//! file, each failure under one name: [`PersistError`]. Problems with one
+//! entry or one line are in `report.rs` and `crate::entry`.
 
 use std::io;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::ImportReport;
+use super::report::{CurlProblem, ImportReport};
 use crate::wire::WireError;
-use crate::{EntryProblem, HostError};
+use crate::EntryProblem;
 
 /// The largest file we read, store or import: 1 GiB.
 pub const MAX_FILE_LEN: u64 = 1 << 30;
@@ -201,83 +199,4 @@ pub(crate) fn io_err<'a>(
         path: path.to_owned(),
         source,
     }
-}
-
-/// What is wrong with one line of a curl HSTS cache file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CurlProblem {
-    /// The line is not UTF-8: the file is not a curl HSTS file.
-    #[error("not UTF-8 text: not a curl HSTS file")]
-    NotUtf8,
-    /// The line is longer than any entry can be.
-    #[error("line longer than {limit} bytes")]
-    TooLong {
-        /// The longest line taken.
-        limit: usize,
-    },
-    /// No space between the host and the expiry.
-    #[error("expected `host \"YYYYMMDD HH:MM:SS\"`")]
-    Syntax,
-    /// The expiry is not in double quotes.
-    #[error("the expiry must be in double quotes")]
-    Unquoted,
-    /// The host ends in a dot.
-    #[error("host {0:?} has a trailing dot: ambiguous, skipped")]
-    TrailingDot(String),
-    /// The host is an IP literal.
-    #[error("{0} is an IP literal: never an HSTS host")]
-    IpLiteral(IpAddr),
-    /// The host is not a valid host name.
-    #[error("invalid host {host:?}: {source}")]
-    InvalidHost {
-        /// The host as found.
-        host: String,
-        /// Why it was refused.
-        source: HostError,
-    },
-    /// The expiry is not a date of the form `YYYYMMDD HH:MM:SS`.
-    #[error("bad date {stamp:?}: {source}")]
-    BadDate {
-        /// The expiry as found.
-        stamp: String,
-        /// Why it was refused.
-        source: chrono::ParseError,
-    },
-    /// The entry has already expired.
-    #[error("expired at {0}")]
-    Expired(String),
-}
-
-/// Why an import left a line or an entry out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SkipReason {
-    /// The line of a curl file cannot be taken.
-    #[error(transparent)]
-    Curl(CurlProblem),
-    /// The store refused the entry.
-    #[error("{host}: {source}")]
-    Refused {
-        /// The host of the entry.
-        host: String,
-        /// Why the store refused it.
-        source: HostError,
-    },
-    /// The entry breaks the validity rule (see [`EntryProblem`]): a bad
-    /// name, an IP literal, an expiry before the observation.
-    #[error("{host}: {problem}")]
-    Invalid {
-        /// The host of the entry, as found.
-        host: String,
-        /// What is wrong with it.
-        problem: EntryProblem,
-    },
-    /// The file holds another entry for the same host observed later (or
-    /// as late, further on); that one is imported instead.
-    #[error("{host}: superseded by a later entry for the same host")]
-    Duplicate {
-        /// The canonical host.
-        host: String,
-    },
 }

@@ -63,6 +63,7 @@ mod error;
 mod file;
 mod merge;
 mod newest;
+mod report;
 
 #[cfg(feature = "json")]
 mod json;
@@ -93,8 +94,9 @@ use crate::{Entry, EntryRef, HstsStore, StoreConfig};
 pub use crate::entry::EntryProblem;
 pub use binary::{decode, encode, HEADER_LEN, MAGIC, TOMBSTONE_TTL_DAYS, VERSION};
 pub use curl::{export_curl, import_curl};
-pub use error::{CurlProblem, PersistError, SkipReason, MAX_FILE_LEN};
+pub use error::{PersistError, MAX_FILE_LEN};
 pub use file::{read_file, write_atomic, LockOptions};
+pub use report::{CurlProblem, ImportReport, SkipReason};
 
 /// A store file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,38 +109,6 @@ pub enum Format {
     Json,
     /// curl's HSTS cache file, as documented for `CURLOPT_HSTS`.
     Curl,
-}
-
-/// What an import did. Every entry read is counted once among `added`,
-/// `updated`, `expired`, `skipped`, or (if the capacity or the per-site
-/// quota pushed it out again) `evicted`; `evicted` also counts the entries
-/// that were in the store before and are no longer there.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    /// Entries (or entry lines) the file held.
-    pub read: usize,
-    /// Hosts that were not in the store and are now.
-    pub added: usize,
-    /// Hosts that were in the store and whose entry was replaced.
-    pub updated: usize,
-    /// Entries left out because they had already expired at `now`.
-    pub expired: usize,
-    /// Lines (or entries) left out: `(line, why)`. The line is 1-based in
-    /// a curl file; for any other entry, it is the entry's 1-based
-    /// position among the entries read.
-    pub skipped: Vec<(usize, SkipReason)>,
-    /// Entries gone because of the capacity or the per-site quota: ones
-    /// the store held before and imported ones pushed out by later
-    /// imported ones (or, in a binary file larger than the limits, left
-    /// out when decoding it).
-    pub evicted: usize,
-}
-
-impl ImportReport {
-    /// How many imported entries the store now holds: `added + updated`.
-    pub fn imported(&self) -> usize {
-        self.added + self.updated
-    }
 }
 
 /// Saves `store` to `path`: under the file's lock, merges with what is on
