@@ -57,9 +57,8 @@ fn gen_side() -> impl Strategy<Value = Side> {
 
 fn store_of(side: &Side) -> HstsStore {
     let mut s = HstsStore::with_config(config());
-    for (h, at) in &side.removals {
-        s.insert_tombstone(&CanonicalHost::new(h).unwrap(), *at);
-    }
+    // Entries first: an explicit insert forgets an earlier removal of its
+    // host, and a side here may hold both.
     for (h, (isd, observed, expires)) in &side.entries {
         s.insert_entry(Entry {
             host: h.clone(),
@@ -68,6 +67,9 @@ fn store_of(side: &Side) -> HstsStore {
             expires: *expires,
         })
         .unwrap();
+    }
+    for (h, at) in &side.removals {
+        s.insert_tombstone(&CanonicalHost::new(h).unwrap(), *at);
     }
     s
 }
