@@ -5,23 +5,19 @@
 //! `adversarial_format.rs`.)
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hsts::{HstsStore, Outcome, PreloadSource, SharedHstsStore, StoreConfig, StsHeader, Transport};
+use hsts::{HstsStore, Outcome, SharedHstsStore, StsHeader, Transport};
 use url::Url;
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
 }
 
-fn config() -> StoreConfig {
-    StoreConfig {
-        preload: PreloadSource::Off,
-        ..StoreConfig::default()
-    }
-}
+mod cli_support;
+use cli_support::{hsts, no_preload as config};
 
 fn note(store: &mut HstsStore, host: &str, value: &str, now: DateTime<Utc>) -> Outcome {
     let url = Url::parse(&format!("https://{host}/")).unwrap();
@@ -174,26 +170,6 @@ fn urls_with_hosts_the_canonicaliser_refuses_fail_closed() {
     assert_eq!(lines[0], format!("https://{long}.example.com/a"));
     assert_eq!(lines[1], "https://example.com../b");
     assert_eq!(lines[2], "http://other.test/c");
-}
-
-/// Runs the binary with `--no-preload`, feeding `stdin`.
-fn hsts(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hsts"))
-        .arg("--no-preload")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
 }
 
 /// Defect 9: `check` echoed a host with a tab in it, so `cut -f2` read a

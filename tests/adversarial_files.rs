@@ -8,28 +8,23 @@
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration as StdDuration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hsts::internal::StoreInternals;
 use hsts::persist::{self, Format, LockOptions, PersistError};
-use hsts::{Entry, HstsStore, PreloadSource, StoreConfig, Transport};
+use hsts::{Entry, HstsStore, Transport};
 use url::Url;
 
-const HSTS: &str = env!("CARGO_BIN_EXE_hsts");
+mod cli_support;
+use cli_support::{no_preload as config, HSTS};
+
 const NOW: &str = "2026-11-01T00:00:00Z";
 const VICTIM: &[u8] = b"the victim's own bytes\n";
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
-}
-
-fn config() -> StoreConfig {
-    StoreConfig {
-        preload: PreloadSource::Off,
-        ..StoreConfig::default()
-    }
 }
 
 /// Runs `hsts` with the fixed clock and no preload list, killing it if it
@@ -43,28 +38,8 @@ fn hsts(store: &Path, args: &[&str]) -> Output {
     run_guarded(cmd)
 }
 
-fn run_guarded(mut cmd: Command) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if start.elapsed() > StdDuration::from_secs(60) {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "{cmd:?} did not finish (killed); stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(StdDuration::from_millis(10));
-    }
+fn run_guarded(cmd: Command) -> Output {
+    cli_support::run(cmd, b"")
 }
 
 fn ok(out: &Output) -> String {

@@ -9,30 +9,24 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hsts::persist::{self, Format, PersistError, SkipReason};
-use hsts::{Entry, HstsStore, PreloadSource, StoreConfig};
+use hsts::{Entry, HstsStore, StoreConfig};
 use serde_json::{json, Value};
 
-const HSTS: &str = env!("CARGO_BIN_EXE_hsts");
+mod cli_support;
+use cli_support::{no_preload as config, HSTS};
+
 const NOW: &str = "2026-11-01T00:00:00Z";
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
 }
 
-fn config() -> StoreConfig {
-    StoreConfig {
-        preload: PreloadSource::Off,
-        ..StoreConfig::default()
-    }
-}
-
 fn hsts(store: &Path, args: &[&str]) -> Output {
-    Command::new(HSTS)
-        .args(["--no-preload", "--now", NOW, "--store"])
+    let mut cmd = Command::new(HSTS);
+    cmd.args(["--no-preload", "--now", NOW, "--store"])
         .arg(store)
-        .args(args)
-        .output()
-        .unwrap()
+        .args(args);
+    cli_support::run(cmd, b"")
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
