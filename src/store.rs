@@ -26,7 +26,8 @@ use url::Url;
 use crate::bounds;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StoreConfig;
-use crate::entry::{dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
+use crate::context::LookupScope;
+use crate::entry::{self, dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
 use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, Host, HostError};
 use crate::outcome::{Evictions, IgnoreReason, Outcome, Transport};
@@ -212,18 +213,26 @@ impl HstsStore {
             Some(cap) => header.max_age.min(cap),
             None => header.max_age,
         };
+        let expires = expiry(now, max_age);
+        if let Some(id) = self.table.find(host.as_str()) {
+            if entry::dampened(
+                self.table.entry(id),
+                header.include_subdomains,
+                expires,
+                now,
+            ) {
+                // Still a use, but no change to write.
+                self.table.mark_used(id, Usage::day_of(now));
+                return Outcome::Unchanged;
+            }
+        }
         // §8.1.1 step 2: "If the max-age directive's value is non-zero, then
         // ... update the UA's cached information ... if the HSTS Host is
         // already known, ... or the UA MUST note this HSTS Host if it is not
         // yet known." The new policy replaces the old one whole, so
         // includeSubDomains can be switched off again.
         self.removals.forget(host.as_str());
-        let old = self.put(
-            host.as_str(),
-            header.include_subdomains,
-            now,
-            expiry(now, max_age),
-        );
+        let old = self.put(host.as_str(), header.include_subdomains, now, expires);
         if let (Some(_), Some(id)) = (old, self.table.find(host.as_str())) {
             // Noting again is a use, as a match is.
             self.table.mark_used(id, Usage::day_of(now));
@@ -232,11 +241,6 @@ impl HstsStore {
             Some((_, _, old_expires)) if now <= old_expires => Outcome::Updated,
             _ => Outcome::Noted,
         }
-    }
-
-    /// Whether `host` is a known HSTS host now. See [`HstsStore::lookup_at`].
-    pub fn is_known(&self, host: &str) -> Result<bool, HostError> {
-        self.is_known_at(host, self.clock.now())
     }
 
     /// Whether `host` is a known HSTS host at `now`.
@@ -262,6 +266,18 @@ impl HstsStore {
 
     /// [`HstsStore::lookup_at`] for a host already in canonical form.
     pub fn lookup_canonical_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> Option<Match> {
+        self.lookup_scoped_at(host, now, LookupScope::NAVIGATION)
+    }
+
+    /// [`HstsStore::lookup_canonical_at`] within a scope: whether dynamic
+    /// entries count, and whether a match is a use (see
+    /// [`crate::RequestContext`]).
+    pub(crate) fn lookup_scoped_at(
+        &self,
+        host: &CanonicalHost,
+        now: DateTime<Utc>,
+        scope: LookupScope,
+    ) -> Option<Match> {
         if self.config.exempt_localhost && host.is_localhost() {
             return None;
         }
@@ -270,7 +286,10 @@ impl HstsStore {
         if let Some(m) = self.preload_match_at(host, now) {
             return Some(m);
         }
-        self.dynamic_match_at(host, now)
+        if !scope.dynamic {
+            return None;
+        }
+        self.dynamic_match_at(host, now, scope.counts_as_use)
     }
 
     /// The preload list in use at `now`: none when switched off, or when it
@@ -298,11 +317,13 @@ impl HstsStore {
         })
     }
 
-    /// The dynamic entry that makes `host` a known HSTS host at `now`, if any.
+    /// The dynamic entry that makes `host` a known HSTS host at `now`, if
+    /// any; `counts_as_use` marks it used today.
     pub(crate) fn dynamic_match_at(
         &self,
         host: &CanonicalHost,
         now: DateTime<Utc>,
+        counts_as_use: bool,
     ) -> Option<Match> {
         // §8.2: "A congruent match is found if, when compared, the given
         // domain name and the Known HSTS Host's domain name are identical."
@@ -323,7 +344,9 @@ impl HstsStore {
                 })
         })?;
         // A match is a use: entries used on more days outlive others.
-        self.table.mark_used(id, Usage::day_of(now));
+        if counts_as_use {
+            self.table.mark_used(id, Usage::day_of(now));
+        }
         Some(dynamic_match(self.table.entry(id)))
     }
 
