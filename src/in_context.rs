@@ -164,3 +164,37 @@ pub(crate) fn lookup_in(
         Host::Domain(d) => Ok(store.lookup_scoped_at(&d, now, scope)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PreloadSource;
+    use chrono::{Duration, TimeZone};
+
+    #[test]
+    fn only_navigations_count_as_a_use() {
+        let mut store = HstsStore::with_config(StoreConfig {
+            preload: PreloadSource::Off,
+            ..StoreConfig::default()
+        });
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let url = Url::parse("https://t.example/").unwrap();
+        store.note_at(&url, ["max-age=31536000"], Transport::Secure, t0);
+        let days = |s: &HstsStore| s.usage_of("t.example").unwrap().days;
+        let before = days(&store);
+        let page = Url::parse("https://news.example/").unwrap();
+        let sub = RequestContext::subresource_of(&page).unwrap();
+        let plain = Url::parse("http://t.example/").unwrap();
+        for d in 1..=5 {
+            let at = t0 + Duration::days(d);
+            assert!(store.in_context(&sub).upgrade_at(&plain, at).is_upgraded());
+        }
+        assert_eq!(days(&store), before);
+        let nav = RequestContext::navigation();
+        assert!(store
+            .in_context(&nav)
+            .upgrade_at(&plain, t0 + Duration::days(6))
+            .is_upgraded());
+        assert_eq!(days(&store), before + 1);
+    }
+}
