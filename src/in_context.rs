@@ -42,8 +42,9 @@ use crate::entry::Match;
 use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, Host, HostError};
 use crate::outcome::{IgnoreReason, Outcome, Transport};
+use crate::prepare;
 use crate::psl::SuffixSource;
-use crate::store::{self, HstsStore};
+use crate::store::HstsStore;
 use crate::upgrade::Upgrade;
 
 /// The settings that decide whether a response is noted before the store
@@ -66,7 +67,7 @@ impl Gate {
         }
     }
 
-    /// The §8.1 checks of [`store::prepare`], then the first-party rule of
+    /// The §8.1 checks of [`prepare::prepare`], then the first-party rule of
     /// [`AcceptFrom`] for the response's host in `ctx`.
     pub(crate) fn prepare<I, S>(
         &self,
@@ -79,7 +80,7 @@ impl Gate {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let (host, header) = store::prepare(url, fields, transport, self.exempt_localhost)?;
+        let (host, header) = prepare::prepare(url, fields, transport, self.exempt_localhost)?;
         if ctx.may_set(self.accept_from, &host, self.suffix_list.list()) {
             Ok((host, header))
         } else {

@@ -94,6 +94,7 @@ mod entry;
 mod header;
 mod in_context;
 mod outcome;
+mod prepare;
 mod psl;
 mod removals;
 mod shared;

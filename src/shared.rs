@@ -35,7 +35,7 @@ use crate::context::RequestContext;
 use crate::host::HostError;
 use crate::in_context::{self, Gate};
 use crate::persist::{self, PersistError};
-use crate::store;
+use crate::prepare;
 use crate::upgrade::Upgrade;
 use crate::{HstsStore, Match, Outcome, StoreConfig, Transport};
 
@@ -220,7 +220,7 @@ impl SharedHstsStore {
         // Parse and check under no lock (a hostile field may be long), then
         // take the write lock for the store operation alone.
         let exempt_localhost = self.read_guard().config().exempt_localhost;
-        let outcome = match store::prepare(url, fields, transport, exempt_localhost) {
+        let outcome = match prepare::prepare(url, fields, transport, exempt_localhost) {
             Ok((host, header)) => self.write_guard().apply_at(&host, &header, now),
             Err(reason) => Outcome::Ignored(reason),
         };
