@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::bounds;
+use crate::context::AcceptFrom;
 use crate::preload::PreloadList;
 use crate::psl::SuffixSource;
 
@@ -85,6 +86,16 @@ pub struct StoreConfig {
     /// The Public Suffix List that groups hosts into sites (default: the
     /// built-in one).
     pub suffix_list: SuffixSource,
+    /// Who may set HSTS through a subresource response (default
+    /// [`AcceptFrom::Any`], RFC 6797). Applies to notes made through
+    /// [`HstsStore::in_context`](crate::HstsStore::in_context); the
+    /// context-free calls are top-level navigations, always first-party.
+    pub accept_from: AcceptFrom,
+    /// Dynamic entries upgrade top-level navigations only; preloaded hosts
+    /// upgrade every request (default `false`; Chromium's
+    /// `kHstsTopLevelNavigationsOnly`). A tracker can still set entries but
+    /// cannot read them back through subresource loads.
+    pub navigations_only: bool,
 }
 
 impl StoreConfig {
@@ -109,6 +120,8 @@ impl Default for StoreConfig {
             capacity: 100_000,
             per_site_quota: 64,
             suffix_list: SuffixSource::Builtin,
+            accept_from: AcceptFrom::Any,
+            navigations_only: false,
         }
     }
 }

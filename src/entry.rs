@@ -113,6 +113,25 @@ pub(crate) fn expiry(observed: DateTime<Utc>, max_age: u64) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// Write dampening. Firefox rewrites an entry only when its state or
+/// includeSubDomains changes or its expiry moves by more than a day; so does
+/// the store, with one guard of its own: an entry that lapses within a day
+/// is always renewed, so that a short max-age sent on every response (say
+/// 600 seconds) keeps the host known instead of lapsing. The stored expiry
+/// thus trails the RFC's by less than a day, and only while more than a day
+/// of it remains.
+pub(crate) fn dampened(
+    old: EntryRef<'_>,
+    include_subdomains: bool,
+    expires: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    let day = Duration::days(1);
+    old.include_subdomains == include_subdomains
+        && old.expires.signed_duration_since(now) > day
+        && (expires.signed_duration_since(old.expires)).abs() < day
+}
+
 /// The [`Match`] a dynamic entry makes.
 pub(crate) fn dynamic_match(e: EntryRef<'_>) -> Match {
     Match {

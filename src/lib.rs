@@ -89,9 +89,12 @@ pub mod preload;
 
 mod bounds;
 mod config;
+mod context;
 mod entry;
 mod header;
+mod in_context;
 mod outcome;
+mod prepare;
 mod psl;
 mod removals;
 mod shared;
@@ -102,11 +105,13 @@ mod wire;
 
 pub use bounds::{EVICTION_WINDOW, MAX_CAPACITY};
 pub use config::{PreloadSource, StoreConfig};
+pub use context::{AcceptFrom, RequestContext};
 pub use entry::{Entry, EntryProblem, EntryRef, Match, Source};
 pub use header::{HeaderError, HeaderErrorKind, StsHeader};
 pub use host::{CanonicalHost, Host, HostError};
+pub use in_context::InContext;
 pub use outcome::{Evictions, IgnoreReason, Outcome, Transport};
 pub use psl::{PslError, SuffixList, SuffixSource};
-pub use shared::{SaveOptions, SharedHstsStore};
+pub use shared::{SaveOptions, SharedHstsStore, SharedInContext};
 pub use store::HstsStore;
 pub use upgrade::{secure_url, Upgrade};

@@ -58,6 +58,32 @@ pub enum IgnoreReason {
     /// Chromium, a header cannot remove a preloaded host.
     #[error("max-age=0 cannot remove a preloaded host")]
     Preloaded,
+    /// A subresource response from a host that the store's
+    /// [`AcceptFrom`](crate::AcceptFrom) policy does not let set HSTS in
+    /// the top-level page's context.
+    #[error("third-party response")]
+    ThirdParty,
+}
+
+impl IgnoreReason {
+    /// A stable snake_case code for scripts: `insecure_transport`,
+    /// `certificate_errors`, `ip_literal`, `localhost`, `invalid_header`,
+    /// `no_sts_field`, `invalid_host`, `not_known`, `preloaded`,
+    /// `third_party`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IgnoreReason::InsecureTransport => "insecure_transport",
+            IgnoreReason::CertificateErrors => "certificate_errors",
+            IgnoreReason::IpLiteral => "ip_literal",
+            IgnoreReason::Localhost => "localhost",
+            IgnoreReason::InvalidHeader(_) => "invalid_header",
+            IgnoreReason::NoStsField => "no_sts_field",
+            IgnoreReason::InvalidHost(_) => "invalid_host",
+            IgnoreReason::NotKnown => "not_known",
+            IgnoreReason::Preloaded => "preloaded",
+            IgnoreReason::ThirdParty => "third_party",
+        }
+    }
 }
 
 /// What an observation did to the store.
@@ -70,17 +96,25 @@ pub enum Outcome {
     Updated,
     /// max-age=0 removed the host's entry.
     Removed,
+    /// The host is known and the header repeats its policy: the same
+    /// includeSubDomains, and an expiry within a day of the stored one
+    /// while that is more than a day away. The entry is left as it is
+    /// (write dampening, as Firefox does), so a saving store has nothing
+    /// new to write.
+    Unchanged,
     /// Nothing changed.
     Ignored(IgnoreReason),
 }
 
 impl Outcome {
-    /// The lower-case word the CLI prints: `noted`, `updated`, `removed`, `ignored`.
+    /// The lower-case word the CLI prints: `noted`, `updated`, `removed`,
+    /// `unchanged`, `ignored`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Outcome::Noted => "noted",
             Outcome::Updated => "updated",
             Outcome::Removed => "removed",
+            Outcome::Unchanged => "unchanged",
             Outcome::Ignored(_) => "ignored",
         }
     }

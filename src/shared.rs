@@ -31,9 +31,11 @@ use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteG
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::context::RequestContext;
 use crate::host::HostError;
+use crate::in_context::{self, Gate};
 use crate::persist::{self, PersistError};
-use crate::store;
+use crate::prepare;
 use crate::upgrade::Upgrade;
 use crate::{HstsStore, Match, Outcome, StoreConfig, Transport};
 
@@ -41,7 +43,8 @@ use crate::{HstsStore, Match, Outcome, StoreConfig, Transport};
 /// [`SharedHstsStore::save`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SaveOptions {
-    /// Save after every this many changes (`Noted`, `Updated`, `Removed`).
+    /// Save after every this many changes (`Noted`, `Updated`, `Removed`;
+    /// a dampened re-note, `Unchanged`, is not a change).
     /// `None` or `Some(0)`: never automatically. The save runs on the thread
     /// that made the change, so in an async program prefer `None` and call
     /// [`SharedHstsStore::save`] from a blocking task.
@@ -217,12 +220,32 @@ impl SharedHstsStore {
         // Parse and check under no lock (a hostile field may be long), then
         // take the write lock for the store operation alone.
         let exempt_localhost = self.read_guard().config().exempt_localhost;
-        let outcome = match store::prepare(url, fields, transport, exempt_localhost) {
+        let outcome = match prepare::prepare(url, fields, transport, exempt_localhost) {
             Ok((host, header)) => self.write_guard().apply_at(&host, &header, now),
             Err(reason) => Outcome::Ignored(reason),
         };
         self.count(&outcome);
         outcome
+    }
+
+    /// The shared store as seen from `ctx`: see [`HstsStore::in_context`].
+    ///
+    /// ```
+    /// use hsts::{AcceptFrom, HstsStore, Outcome, RequestContext, SharedHstsStore, StoreConfig, Transport};
+    /// use url::Url;
+    ///
+    /// let config = StoreConfig { accept_from: AcceptFrom::TopLevel, ..StoreConfig::default() };
+    /// let store = SharedHstsStore::new(HstsStore::with_config(config));
+    /// let page = Url::parse("https://shop.example/").unwrap();
+    /// let ctx = RequestContext::subresource_of(&page).unwrap();
+    /// let now = store.now();
+    /// let api = Url::parse("https://api.shop.example/cart").unwrap();
+    /// let out = store.in_context(&ctx).note_at(&api, ["max-age=600"], Transport::Secure, now);
+    /// assert!(matches!(out, Outcome::Ignored(_))); // neither the top-level host nor its site
+    /// assert_eq!(store.changes(), 0);
+    /// ```
+    pub fn in_context<'a>(&'a self, ctx: &'a RequestContext) -> SharedInContext<'a> {
+        SharedInContext { shared: self, ctx }
     }
 
     /// Counts a change and saves when it is the Nth. Runs after the write
@@ -288,6 +311,49 @@ impl SharedHstsStore {
     /// How many changes were noted through this handle and its clones.
     pub fn changes(&self) -> u64 {
         self.inner.changes.load(Ordering::Relaxed)
+    }
+}
+
+/// A shared store seen from one browsing context: see
+/// [`SharedHstsStore::in_context`].
+#[derive(Debug, Clone, Copy)]
+pub struct SharedInContext<'a> {
+    shared: &'a SharedHstsStore,
+    ctx: &'a RequestContext,
+}
+
+impl SharedInContext<'_> {
+    /// [`SharedHstsStore::note_at`] in this context (see
+    /// [`InContext::note_at`](crate::InContext::note_at)). The header is
+    /// parsed and the first-party rule checked before the write lock is taken.
+    pub fn note_at<I, S>(
+        &self,
+        url: &Url,
+        fields: I,
+        transport: Transport,
+        now: DateTime<Utc>,
+    ) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let gate = Gate::of(self.shared.read_guard().config());
+        let outcome = match gate.prepare(self.ctx, url, fields, transport) {
+            Ok((host, header)) => self.shared.write_guard().apply_at(&host, &header, now),
+            Err(reason) => Outcome::Ignored(reason),
+        };
+        self.shared.count(&outcome);
+        outcome
+    }
+
+    /// [`SharedHstsStore::upgrade_at`] in this context, under the read lock.
+    pub fn upgrade_at(&self, url: &Url, now: DateTime<Utc>) -> Upgrade {
+        in_context::upgrade_in(&self.shared.read_guard(), self.ctx, url, now)
+    }
+
+    /// [`SharedHstsStore::lookup_at`] in this context, under the read lock.
+    pub fn lookup_at(&self, host: &str, now: DateTime<Utc>) -> Result<Option<Match>, HostError> {
+        in_context::lookup_in(&self.shared.read_guard(), self.ctx, host, now)
     }
 }
 

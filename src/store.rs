@@ -26,11 +26,13 @@ use url::Url;
 use crate::bounds;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StoreConfig;
-use crate::entry::{dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
+use crate::context::LookupScope;
+use crate::entry::{self, dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
 use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, Host, HostError};
 use crate::outcome::{Evictions, IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
+use crate::prepare::prepare;
 use crate::removals::Removals;
 use crate::table::{Table, Usage};
 
@@ -50,56 +52,6 @@ pub struct HstsStore {
 impl Default for HstsStore {
     fn default() -> Self {
         HstsStore::new()
-    }
-}
-
-/// The checks of §8.1 that need no store: the transport, the host, the
-/// localhost exemption, and the grammar of the first STS field. Pure, so a
-/// shared store can run it before taking its write lock.
-pub(crate) fn prepare<I, S>(
-    url: &Url,
-    fields: I,
-    transport: Transport,
-    exempt_localhost: bool,
-) -> Result<(CanonicalHost, StsHeader), IgnoreReason>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<[u8]>,
-{
-    // §8.1: "If an HTTP response, received over a secure transport,
-    // includes an STS header field, conforming to the grammar specified
-    // in Section 6.1, and there are no underlying secure transport errors
-    // or warnings, the UA MUST either note the host as a Known HSTS Host
-    // ... or update ...". §8.1 also: "The UA MUST ignore any STS header
-    // fields not conforming to the grammar" and responses over
-    // non-secure transport.
-    if !matches!(url.scheme(), "https" | "wss") || transport == Transport::Insecure {
-        return Err(IgnoreReason::InsecureTransport);
-    }
-    if transport == Transport::CertificateErrors {
-        return Err(IgnoreReason::CertificateErrors);
-    }
-    let host = match url.host().map(host::from_url_host) {
-        None => return Err(IgnoreReason::InvalidHost(HostError::Empty)),
-        Some(Err(e)) => return Err(IgnoreReason::InvalidHost(e)),
-        // §8.1.1: "if the substring matching the host production from the
-        // Request-URI ... is an IP-literal or IPv4address, ... the UA MUST
-        // NOT note this host as a Known HSTS Host".
-        Some(Ok(Host::Ip(_))) => return Err(IgnoreReason::IpLiteral),
-        Some(Ok(Host::Domain(d))) => d,
-    };
-    if exempt_localhost && host.is_localhost() {
-        return Err(IgnoreReason::Localhost);
-    }
-    // §8.1: "If a UA receives more than one STS header field in an HTTP
-    // response message over secure transport, then the UA MUST process
-    // only the first such header field."
-    let Some(first) = fields.into_iter().next() else {
-        return Err(IgnoreReason::NoStsField);
-    };
-    match StsHeader::parse_bytes(first.as_ref()) {
-        Ok(h) => Ok((host, h)),
-        Err(e) => Err(IgnoreReason::InvalidHeader(e)),
     }
 }
 
@@ -212,18 +164,26 @@ impl HstsStore {
             Some(cap) => header.max_age.min(cap),
             None => header.max_age,
         };
+        let expires = expiry(now, max_age);
+        if let Some(id) = self.table.find(host.as_str()) {
+            if entry::dampened(
+                self.table.entry(id),
+                header.include_subdomains,
+                expires,
+                now,
+            ) {
+                // Still a use, but no change to write.
+                self.table.mark_used(id, Usage::day_of(now));
+                return Outcome::Unchanged;
+            }
+        }
         // §8.1.1 step 2: "If the max-age directive's value is non-zero, then
         // ... update the UA's cached information ... if the HSTS Host is
         // already known, ... or the UA MUST note this HSTS Host if it is not
         // yet known." The new policy replaces the old one whole, so
         // includeSubDomains can be switched off again.
         self.removals.forget(host.as_str());
-        let old = self.put(
-            host.as_str(),
-            header.include_subdomains,
-            now,
-            expiry(now, max_age),
-        );
+        let old = self.put(host.as_str(), header.include_subdomains, now, expires);
         if let (Some(_), Some(id)) = (old, self.table.find(host.as_str())) {
             // Noting again is a use, as a match is.
             self.table.mark_used(id, Usage::day_of(now));
@@ -232,11 +192,6 @@ impl HstsStore {
             Some((_, _, old_expires)) if now <= old_expires => Outcome::Updated,
             _ => Outcome::Noted,
         }
-    }
-
-    /// Whether `host` is a known HSTS host now. See [`HstsStore::lookup_at`].
-    pub fn is_known(&self, host: &str) -> Result<bool, HostError> {
-        self.is_known_at(host, self.clock.now())
     }
 
     /// Whether `host` is a known HSTS host at `now`.
@@ -262,6 +217,18 @@ impl HstsStore {
 
     /// [`HstsStore::lookup_at`] for a host already in canonical form.
     pub fn lookup_canonical_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> Option<Match> {
+        self.lookup_scoped_at(host, now, LookupScope::NAVIGATION)
+    }
+
+    /// [`HstsStore::lookup_canonical_at`] within a scope: whether dynamic
+    /// entries count, and whether a match is a use (see
+    /// [`crate::RequestContext`]).
+    pub(crate) fn lookup_scoped_at(
+        &self,
+        host: &CanonicalHost,
+        now: DateTime<Utc>,
+        scope: LookupScope,
+    ) -> Option<Match> {
         if self.config.exempt_localhost && host.is_localhost() {
             return None;
         }
@@ -270,7 +237,10 @@ impl HstsStore {
         if let Some(m) = self.preload_match_at(host, now) {
             return Some(m);
         }
-        self.dynamic_match_at(host, now)
+        if !scope.dynamic {
+            return None;
+        }
+        self.dynamic_match_at(host, now, scope.counts_as_use)
     }
 
     /// The preload list in use at `now`: none when switched off, or when it
@@ -298,11 +268,13 @@ impl HstsStore {
         })
     }
 
-    /// The dynamic entry that makes `host` a known HSTS host at `now`, if any.
+    /// The dynamic entry that makes `host` a known HSTS host at `now`, if
+    /// any; `counts_as_use` marks it used today.
     pub(crate) fn dynamic_match_at(
         &self,
         host: &CanonicalHost,
         now: DateTime<Utc>,
+        counts_as_use: bool,
     ) -> Option<Match> {
         // §8.2: "A congruent match is found if, when compared, the given
         // domain name and the Known HSTS Host's domain name are identical."
@@ -323,7 +295,9 @@ impl HstsStore {
                 })
         })?;
         // A match is a use: entries used on more days outlive others.
-        self.table.mark_used(id, Usage::day_of(now));
+        if counts_as_use {
+            self.table.mark_used(id, Usage::day_of(now));
+        }
         Some(dynamic_match(self.table.entry(id)))
     }
 

@@ -22,6 +22,7 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::context::LookupScope;
 use crate::host::{self, CanonicalHost, Host};
 use crate::HstsStore;
 
@@ -93,14 +94,24 @@ impl HstsStore {
     /// is a known HSTS host at `now`, the URL to request instead.
     /// https, wss, other schemes and IP hosts are left unchanged.
     pub fn upgrade_at(&self, url: &Url, now: DateTime<Utc>) -> Upgrade {
+        self.upgrade_scoped_at(url, now, LookupScope::NAVIGATION)
+    }
+
+    /// [`HstsStore::upgrade_at`] with lookups in `scope`.
+    pub(crate) fn upgrade_scoped_at(
+        &self,
+        url: &Url,
+        now: DateTime<Utc>,
+        scope: LookupScope,
+    ) -> Upgrade {
         if secure_scheme(url.scheme()).is_none() {
             return Upgrade::Unchanged;
         }
         // §8.3 step 3: "If the URI-host is an IP-literal or IPv4address, ...
         // the UA MUST NOT" treat it as a known HSTS host.
         let known = match url.host().map(host::from_url_host) {
-            Some(Ok(Host::Domain(h))) => self.lookup_canonical_at(&h, now).is_some(),
-            Some(Err(_)) => self.covers_invalid_at(url.host_str().unwrap_or_default(), now),
+            Some(Ok(Host::Domain(h))) => self.lookup_scoped_at(&h, now, scope).is_some(),
+            Some(Err(_)) => self.covers_invalid_at(url.host_str().unwrap_or_default(), now, scope),
             Some(Ok(Host::Ip(_))) | None => false,
         };
         if known {
@@ -116,7 +127,7 @@ impl HstsStore {
     /// trailing dots is a known host, or one of its proper suffixes is known
     /// with includeSubDomains. Only suffixes that can be valid names (253
     /// bytes at most) are tried, so the work is bounded whatever the length.
-    fn covers_invalid_at(&self, raw: &str, now: DateTime<Utc>) -> bool {
+    fn covers_invalid_at(&self, raw: &str, now: DateTime<Utc>, scope: LookupScope) -> bool {
         let name = raw.trim_end_matches('.');
         let start = name.len().saturating_sub(host::MAX_NAME_LEN);
         let suffixes = std::iter::once(0)
@@ -126,7 +137,7 @@ impl HstsStore {
             let Ok(suffix) = CanonicalHost::new(&name[at..]) else {
                 continue;
             };
-            match self.lookup_canonical_at(&suffix, now) {
+            match self.lookup_scoped_at(&suffix, now, scope) {
                 Some(m) if at == 0 || m.include_subdomains => return true,
                 _ => {}
             }

@@ -270,8 +270,17 @@ fn cli_observe(
         Transport::from_flags(secure, cert_errors),
         t(at),
     );
-    if keys(&m) != ["evicted", "host", "outcome", "reason"] {
+    // "code" (a snake_case reason code, null unless ignored) joined the keys
+    // with browsing contexts; the others are as they were.
+    if keys(&m) != ["code", "evicted", "host", "outcome", "reason"] {
         return Err(format!("observe --json keys\n{}", ctx()));
+    }
+    let want_code = match &want {
+        hsts::Outcome::Ignored(r) => Value::from(r.code()),
+        _ => Value::Null,
+    };
+    if m["code"] != want_code {
+        return Err(format!("expected code {want_code}\n{}", ctx()));
     }
     // A single observation into a store far from its limits evicts nothing.
     if m["evicted"] != serde_json::json!({"site_quota": 0, "capacity": 0}) {

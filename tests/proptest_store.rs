@@ -8,9 +8,15 @@
 //! including its expiry instant). Random sequences of observations, queries,
 //! purges and clock moves run through both, over hosts drawn from a tiny
 //! label alphabet so that names collide and nest all the time.
+//!
+//! Each case also draws a policy (`accept_from`, `navigations_only`) and
+//! each observation and query a browsing context (a navigation, or a
+//! subresource of a page on one of the same hosts); the model applies the
+//! first-party rules, navigation-only upgrades and write dampening from their
+//! definitions (issue #11).
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hsts::{HstsStore, Transport};
+use hsts::{AcceptFrom, HstsStore, RequestContext, StoreConfig, Transport};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use url::Url;
@@ -71,6 +77,53 @@ fn gen_transport() -> impl Strategy<Value = Transport> {
     ]
 }
 
+/// A browsing context as generated: `None` for a top-level navigation, or
+/// the top-level page's host and whether the request is a navigation from it.
+type GenCtx = Option<(GenHost, bool)>;
+
+fn gen_ctx() -> impl Strategy<Value = GenCtx> {
+    prop_oneof![
+        2 => Just(None),
+        3 => (gen_host(), prop::bool::weighted(0.2)).prop_map(Some),
+    ]
+}
+
+/// The store's policy switches.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    accept_from: AcceptFrom,
+    navigations_only: bool,
+}
+
+fn gen_policy() -> impl Strategy<Value = Policy> {
+    (
+        prop::sample::select(vec![
+            AcceptFrom::Any,
+            AcceptFrom::SameSite,
+            AcceptFrom::TopLevel,
+        ]),
+        any::<bool>(),
+    )
+        .prop_map(|(accept_from, navigations_only)| Policy {
+            accept_from,
+            navigations_only,
+        })
+}
+
+fn request_context(ctx: &GenCtx) -> RequestContext {
+    match ctx {
+        None => RequestContext::navigation(),
+        Some((top, nav)) => {
+            let page = Url::parse(&format!("https://{}/", top.written)).unwrap();
+            if *nav {
+                RequestContext::navigation_from(&page).unwrap()
+            } else {
+                RequestContext::subresource_of(&page).unwrap()
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     /// A response from `https://host/` (or `http://` for Insecure).
@@ -79,8 +132,9 @@ enum Op {
         max_age: u64,
         isd: bool,
         transport: Transport,
+        ctx: GenCtx,
     },
-    Query(GenHost),
+    Query(GenHost, GenCtx),
     /// Move the clock by this many seconds (mostly forward).
     Advance(i64),
     Purge,
@@ -88,19 +142,30 @@ enum Op {
 
 fn gen_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        5 => (gen_host(), gen_max_age(), any::<bool>(), gen_transport()).prop_map(
-            |(host, max_age, isd, transport)| Op::Observe { host, max_age, isd, transport }
+        5 => (gen_host(), gen_max_age(), any::<bool>(), gen_transport(), gen_ctx()).prop_map(
+            |(host, max_age, isd, transport, ctx)| Op::Observe { host, max_age, isd, transport, ctx }
         ),
-        5 => gen_host().prop_map(Op::Query),
+        5 => (gen_host(), gen_ctx()).prop_map(|(h, c)| Op::Query(h, c)),
         3 => prop_oneof![4 => 0i64..700, 1 => -50i64..0, 1 => Just(10_000_000i64)].prop_map(Op::Advance),
         1 => Just(Op::Purge),
     ]
 }
 
 /// The reference model.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Model {
     rows: Vec<(String, bool, DateTime<Utc>)>,
+    policy: Policy,
+}
+
+/// The site of a host over the alphabet: no label is a known suffix, so a
+/// name's last label is its public suffix and its last two its site; a
+/// single label is its own site.
+fn site(host: &str) -> &str {
+    match host.rmatch_indices('.').nth(1) {
+        Some((i, _)) => &host[i + 1..],
+        None => host,
+    }
 }
 
 /// `now + max_age`, or the end of time when that does not fit.
@@ -122,6 +187,21 @@ impl Model {
         self.position(host).is_some_and(|i| now <= self.rows[i].2)
     }
 
+    /// Whether a response from `host` in `ctx` may set HSTS: navigations
+    /// always; subresources as the policy says (Firefox: same site; WebKit:
+    /// the top-level host or site only).
+    fn may_set(&self, host: &str, ctx: &GenCtx) -> bool {
+        let Some((top, false)) = ctx else {
+            return true;
+        };
+        let top = top.canonical.as_str();
+        match self.policy.accept_from {
+            AcceptFrom::SameSite => site(host) == site(top),
+            AcceptFrom::TopLevel => host == top || host == site(top),
+            _ => true,
+        }
+    }
+
     /// §8.1.1. Returns what the outcome must be. max-age=0 for an entry
     /// that is present but already expired drops it, and is `ignored`: the
     /// host was no longer known.
@@ -131,9 +211,10 @@ impl Model {
         max_age: u64,
         isd: bool,
         transport: Transport,
+        ctx: &GenCtx,
         now: DateTime<Utc>,
     ) -> &'static str {
-        if transport != Transport::Secure {
+        if transport != Transport::Secure || !self.may_set(host, ctx) {
             return "ignored";
         }
         let was_live = self.live(host, now);
@@ -148,6 +229,15 @@ impl Model {
             };
         }
         let row = (host.to_owned(), isd, model_expiry(now, max_age));
+        // Write dampening: the same includeSubDomains and an expiry within a
+        // day of a stored one that is more than a day away leave it as it is.
+        let day = Duration::days(1);
+        if let Some(i) = pos {
+            let (_, old_isd, old_exp) = &self.rows[i];
+            if *old_isd == isd && *old_exp - now > day && (row.2 - *old_exp).abs() < day {
+                return "unchanged";
+            }
+        }
         match pos {
             Some(i) => self.rows[i] = row,
             None => self.rows.push(row),
@@ -162,6 +252,20 @@ impl Model {
     /// §8.2 by linear scan: the congruent entry if it is live, else the
     /// nearest live superdomain entry asserting includeSubDomains.
     fn lookup(&self, host: &str, now: DateTime<Utc>) -> Option<(String, bool, DateTime<Utc>)> {
+        self.lookup_in(host, &None, now)
+    }
+
+    /// A lookup in `ctx`: with navigations_only, a subresource sees no
+    /// dynamic entry (and the alphabet has no preloaded host).
+    fn lookup_in(
+        &self,
+        host: &str,
+        ctx: &GenCtx,
+        now: DateTime<Utc>,
+    ) -> Option<(String, bool, DateTime<Utc>)> {
+        if self.policy.navigations_only && matches!(ctx, Some((_, false))) {
+            return None;
+        }
         let live = |r: &&(String, bool, DateTime<Utc>)| now <= r.2;
         if let Some(r) = self.rows.iter().filter(live).find(|r| r.0 == host) {
             return Some(r.clone());
@@ -187,9 +291,16 @@ fn t0() -> DateTime<Utc> {
 
 /// Runs `ops` through a store and the model, checking every step; returns
 /// both and the final clock.
-fn run_ops(ops: &[Op]) -> Result<(HstsStore, Model, DateTime<Utc>), TestCaseError> {
-    let mut store = HstsStore::new();
-    let mut model = Model::default();
+fn run_ops(policy: Policy, ops: &[Op]) -> Result<(HstsStore, Model, DateTime<Utc>), TestCaseError> {
+    let mut store = HstsStore::with_config(StoreConfig {
+        accept_from: policy.accept_from,
+        navigations_only: policy.navigations_only,
+        ..StoreConfig::default()
+    });
+    let mut model = Model {
+        rows: Vec::new(),
+        policy,
+    };
     let mut now = t0();
     for (step, op) in ops.iter().enumerate() {
         match op {
@@ -198,6 +309,7 @@ fn run_ops(ops: &[Op]) -> Result<(HstsStore, Model, DateTime<Utc>), TestCaseErro
                 max_age,
                 isd,
                 transport,
+                ctx,
             } => {
                 let scheme = if *transport == Transport::Insecure {
                     "http"
@@ -210,19 +322,35 @@ fn run_ops(ops: &[Op]) -> Result<(HstsStore, Model, DateTime<Utc>), TestCaseErro
                 } else {
                     format!("max-age={max_age}")
                 };
-                let got = store.note_at(&url, [value.as_str()], *transport, now);
-                let want = model.observe(&host.canonical, *max_age, *isd, *transport, now);
+                let rc = request_context(ctx);
+                let got = match ctx {
+                    None => store.note_at(&url, [value.as_str()], *transport, now),
+                    Some(_) => {
+                        store
+                            .in_context(&rc)
+                            .note_at(&url, [value.as_str()], *transport, now)
+                    }
+                };
+                let want = model.observe(&host.canonical, *max_age, *isd, *transport, ctx, now);
                 prop_assert_eq!(got.as_str(), want, "step {}: {:?} -> {:?}", step, op, got);
             }
-            Op::Query(host) => {
-                let got = store
-                    .lookup_at(&host.written, now)
-                    .expect("generated hosts are valid");
-                let want = model.lookup(&host.canonical, now);
+            Op::Query(host, ctx) => {
+                let rc = request_context(ctx);
+                let got = match ctx {
+                    None => store.lookup_at(&host.written, now),
+                    Some(_) => store.in_context(&rc).lookup_at(&host.written, now),
+                }
+                .expect("generated hosts are valid");
+                let want = model.lookup_in(&host.canonical, ctx, now);
+                // An upgrade in the same context agrees with the lookup.
+                let plain = Url::parse(&format!("http://{}/", host.written)).unwrap();
+                let upgraded = store.in_context(&rc).upgrade_at(&plain, now).is_upgraded();
+                prop_assert_eq!(upgraded, want.is_some(), "step {}: upgrade {:?}", step, op);
                 let got = got.map(|m| (m.host, m.include_subdomains, m.expires));
                 let want = want.map(|(h, isd, exp)| (h, isd, Some(exp)));
                 prop_assert_eq!(&got, &want, "step {}: query {:?} at {}", step, host, now);
-                prop_assert_eq!(store.is_known_at(&host.written, now), Ok(want.is_some()));
+                let known = model.lookup(&host.canonical, now).is_some();
+                prop_assert_eq!(store.is_known_at(&host.written, now), Ok(known));
             }
             Op::Advance(secs) => now += Duration::seconds(*secs),
             Op::Purge => {
@@ -243,14 +371,20 @@ proptest! {
     #![proptest_config(config())]
 
     #[test]
-    fn store_agrees_with_reference_model(ops in prop::collection::vec(gen_op(), 1..=40)) {
-        run_ops(&ops)?;
+    fn store_agrees_with_reference_model(
+        policy in gen_policy(),
+        ops in prop::collection::vec(gen_op(), 1..=40),
+    ) {
+        run_ops(policy, &ops)?;
     }
 
     /// Every query after a run agrees too, for every host of the alphabet.
     #[test]
-    fn final_state_agrees_everywhere(ops in prop::collection::vec(gen_op(), 1..=40)) {
-        let (store, model, now) = run_ops(&ops)?;
+    fn final_state_agrees_everywhere(
+        policy in gen_policy(),
+        ops in prop::collection::vec(gen_op(), 1..=40),
+    ) {
+        let (store, model, now) = run_ops(policy, &ops)?;
         let labels = ["a", "b", "c"];
         let mut all = Vec::new();
         for x in labels {

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use std::sync::Arc;
 
-use hsts::{HstsStore, PreloadSource, StoreConfig};
+use hsts::{AcceptFrom, HstsStore, PreloadSource, RequestContext, StoreConfig};
 use hsts::{SuffixList, SuffixSource};
 
 mod input;
@@ -57,8 +57,68 @@ pub struct Cli {
     /// Cap every noted max-age at SECS (Chromium caps at one year, 31536000).
     #[arg(long, global = true, value_name = "SECS")]
     max_age_cap: Option<u64>,
+    /// Who may set HSTS through a subresource response (--subresource):
+    /// any (RFC 6797), same-site (Firefox, Brave: the top-level site's own
+    /// hosts) or top-level (WebKit: the top-level host or its site only).
+    #[arg(long, global = true, value_enum, default_value = "any")]
+    accept_from: AcceptArg,
+    /// Dynamic entries upgrade top-level navigations only; preloaded hosts
+    /// upgrade every request (Chromium's kHstsTopLevelNavigationsOnly).
+    #[arg(long, global = true)]
+    navigations_only: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--accept-from` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum AcceptArg {
+    /// Any response over https (RFC 6797).
+    Any,
+    /// Subresource responses of the top-level site only (Firefox, Brave).
+    SameSite,
+    /// Subresource responses of the top-level host or its site, for that host only (WebKit).
+    TopLevel,
+}
+
+impl From<AcceptArg> for AcceptFrom {
+    fn from(a: AcceptArg) -> Self {
+        match a {
+            AcceptArg::Any => AcceptFrom::Any,
+            AcceptArg::SameSite => AcceptFrom::SameSite,
+            AcceptArg::TopLevel => AcceptFrom::TopLevel,
+        }
+    }
+}
+
+/// The browsing context of a request, on `observe`, `check` and `rewrite`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct RequestArgs {
+    /// The top-level page the request is made from. Without it the request
+    /// is a top-level navigation to its own URL.
+    #[arg(long, value_name = "URL")]
+    top_level: Option<String>,
+    /// The request is a subresource of the --top-level page, not a navigation.
+    #[arg(long, requires = "top_level")]
+    subresource: bool,
+}
+
+impl RequestArgs {
+    /// The context these options describe. A top-level URL without a valid
+    /// host is a usage error.
+    pub(crate) fn context(&self) -> Result<RequestContext, CliError> {
+        let Some(top) = &self.top_level else {
+            return Ok(RequestContext::navigation());
+        };
+        let bad = |e: String| CliError::Usage(format!("--top-level {top:?}: {e}"));
+        let url = url::Url::parse(top).map_err(|e| bad(e.to_string()))?;
+        let ctx = if self.subresource {
+            RequestContext::subresource_of(&url)
+        } else {
+            RequestContext::navigation_from(&url)
+        };
+        ctx.map_err(|e| bad(e.to_string()))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,12 +139,16 @@ enum Command {
         /// Print only the number of hosts that must use https.
         #[arg(long)]
         count: bool,
+        #[command(flatten)]
+        request: RequestArgs,
         /// Host names; "-" reads one per line from stdin.
         #[arg(required = true)]
         hosts: Vec<String>,
     },
     /// Print the URL each request must use. ("-" reads URLs from stdin.)
     Rewrite {
+        #[command(flatten)]
+        request: RequestArgs,
         /// URLs; "-" reads one per line from stdin.
         #[arg(required = true)]
         urls: Vec<String>,
@@ -97,6 +161,8 @@ enum Command {
         /// The TLS connection had certificate errors.
         #[arg(long)]
         cert_errors: bool,
+        #[command(flatten)]
+        request: RequestArgs,
         /// The URL the response came from.
         url: String,
         /// The Strict-Transport-Security field values, in order.
@@ -345,6 +411,8 @@ impl Ctx {
                     .site_quota
                     .map_or(defaults.per_site_quota, |n| n as usize),
                 max_age_cap: cli.max_age_cap,
+                accept_from: cli.accept_from.into(),
+                navigations_only: cli.navigations_only,
                 ..defaults
             },
             store_path: cli.store.clone(),
@@ -378,21 +446,35 @@ fn load_psl(path: &std::path::Path) -> Result<SuffixList, CliError> {
 fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
     match command {
         Command::Parse { json, value } => query::parse(out, json, &value),
-        Command::Check { json, count, hosts } => {
+        Command::Check {
+            json,
+            count,
+            request,
+            hosts,
+        } => {
             let mode = match (json, count) {
                 (true, _) => query::CheckOutput::Json,
                 (_, true) => query::CheckOutput::Count,
                 _ => query::CheckOutput::Plain,
             };
-            query::check(ctx, out, mode, &hosts)
+            query::check(ctx, out, mode, &request.context()?, &hosts)
         }
-        Command::Rewrite { urls } => query::rewrite(ctx, out, &urls),
+        Command::Rewrite { request, urls } => query::rewrite(ctx, out, &request.context()?, &urls),
         Command::Observe {
             json,
             cert_errors,
+            request,
             url,
             values,
-        } => query::observe(ctx, out, json, cert_errors, &url, &values),
+        } => {
+            let response = query::Response {
+                url: &url,
+                values: &values,
+                cert_errors,
+                context: request.context()?,
+            };
+            query::observe(ctx, out, json, &response)
+        }
         Command::Preload(PreloadCommand::Compile {
             input,
             output,

@@ -8,7 +8,7 @@ use url::Url;
 
 use hsts::host::{self, Host};
 use hsts::StsHeader;
-use hsts::{Outcome, Transport};
+use hsts::{Outcome, RequestContext, Transport};
 
 use super::input::{escape, for_each_item, BadLine, Item};
 use super::{line, CliError, Ctx};
@@ -61,9 +61,11 @@ pub(crate) fn check(
     ctx: &Ctx,
     out: &mut dyn Write,
     mode: CheckOutput,
+    request: &RequestContext,
     hosts: &[String],
 ) -> Result<u8, CliError> {
-    let store = ctx.load_store()?;
+    let mut store = ctx.load_store()?;
+    let store = store.in_context(request);
     let mut status = 0;
     let mut known = 0u64;
     for_each_item(hosts, |item| {
@@ -76,7 +78,8 @@ pub(crate) fn check(
         };
         let (canonical, found) = match host::canonicalize(&given) {
             Ok(Host::Domain(d)) => {
-                let found = store.lookup_canonical_at(&d, ctx.now);
+                // A canonical name canonicalises to itself: no error here.
+                let found = store.lookup_at(d.as_str(), ctx.now).ok().flatten();
                 (d.into_string(), found)
             }
             Ok(ip @ Host::Ip(_)) => (ip.to_string(), None),
@@ -173,8 +176,14 @@ fn check_answer(
 }
 
 /// `hsts rewrite URL...`.
-pub(crate) fn rewrite(ctx: &Ctx, out: &mut dyn Write, urls: &[String]) -> Result<u8, CliError> {
-    let store = ctx.load_store()?;
+pub(crate) fn rewrite(
+    ctx: &Ctx,
+    out: &mut dyn Write,
+    request: &RequestContext,
+    urls: &[String],
+) -> Result<u8, CliError> {
+    let mut store = ctx.load_store()?;
+    let store = store.in_context(request);
     let mut status = 0;
     for_each_item(urls, |item| {
         let given = match item {
@@ -198,27 +207,37 @@ pub(crate) fn rewrite(ctx: &Ctx, out: &mut dyn Write, urls: &[String]) -> Result
     Ok(status)
 }
 
-/// `hsts observe [--json] [--cert-errors] URL VALUE...`.
+/// One response for `observe`: where it came from, in which context, and
+/// its STS field values.
+pub(crate) struct Response<'a> {
+    pub url: &'a str,
+    pub values: &'a [OsString],
+    pub cert_errors: bool,
+    pub context: RequestContext,
+}
+
+/// `hsts observe [--json] [--cert-errors] [--top-level URL [--subresource]] URL VALUE...`.
 pub(crate) fn observe(
     ctx: &Ctx,
     out: &mut dyn Write,
     json: bool,
-    cert_errors: bool,
-    url: &str,
-    values: &[OsString],
+    response: &Response<'_>,
 ) -> Result<u8, CliError> {
     if ctx.store_path.is_none() {
         return Err(CliError::Usage("observe needs --store FILE".into()));
     }
-    let url =
-        Url::parse(url).map_err(|e| CliError::Failed(format!("cannot parse URL {url:?}: {e}")))?;
+    let given = response.url;
+    let url = Url::parse(given)
+        .map_err(|e| CliError::Failed(format!("cannot parse URL {given:?}: {e}")))?;
     let secure = matches!(url.scheme(), "https" | "wss");
-    let transport = Transport::from_flags(secure, cert_errors);
-    let fields: Vec<Vec<u8>> = values.iter().map(os_bytes).collect();
+    let transport = Transport::from_flags(secure, response.cert_errors);
+    let fields: Vec<Vec<u8>> = response.values.iter().map(os_bytes).collect();
     let now = ctx.now;
     let (outcome, evicted) = ctx.update_store(|store| {
         let before = store.evictions();
-        let outcome = store.note_at(&url, &fields, transport, now);
+        let outcome = store
+            .in_context(&response.context)
+            .note_at(&url, &fields, transport, now);
         (outcome, store.evictions().since(before))
     })?;
     if evicted.total() > 0 {
@@ -229,9 +248,9 @@ pub(crate) fn observe(
         Ok(h) => h.to_string(),
         Err(_) => url.host_str().unwrap_or_default().to_owned(),
     });
-    let reason = match &outcome {
-        Outcome::Ignored(r) => Some(r.to_string()),
-        _ => None,
+    let (reason, code) = match &outcome {
+        Outcome::Ignored(r) => (Some(r.to_string()), Some(r.code())),
+        _ => (None, None),
     };
     if json {
         line(
@@ -240,6 +259,7 @@ pub(crate) fn observe(
                 "outcome": outcome.as_str(),
                 "host": host,
                 "reason": reason,
+                "code": code,
                 "evicted": {
                     "site_quota": evicted.site_quota,
                     "capacity": evicted.capacity,
