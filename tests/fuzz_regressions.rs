@@ -14,6 +14,9 @@ mod header_parse;
 #[path = "../fuzz/fuzz_targets/shared/host_canon.rs"]
 mod host_canon;
 
+#[path = "../fuzz/fuzz_targets/shared/store_decode.rs"]
+mod store_decode;
+
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/fuzz-regressions")
@@ -52,6 +55,12 @@ fn host_canon_regressions() {
     println!("host_canon: {n} kept input(s) replayed");
 }
 
+#[test]
+fn store_decode_regressions() {
+    let n = replay("store_decode", store_decode::run);
+    println!("store_decode: {n} kept input(s) replayed");
+}
+
 /// The checks themselves run on a few fixed inputs (empty, all-zero,
 /// all-0xff, and every byte), so this file is exercised even while the
 /// regression directories are empty.
@@ -61,5 +70,6 @@ fn checks_run_on_fixed_inputs() {
     for data in [&[][..], &[0; 64], &[0xff; 64], &every_byte] {
         header_parse::run(data);
         host_canon::run(data);
+        store_decode::run(data);
     }
 }

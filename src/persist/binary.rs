@@ -383,7 +383,12 @@ fn decode_entries<'a>(
     keep: usize,
     version: u16,
 ) -> Result<(Vec<FileEntry<'a>>, u64), PersistError> {
-    let count = take_count(rest)?;
+    let min_len = if version >= 2 {
+        MIN_ENTRY_V2
+    } else {
+        MIN_ENTRY_V1
+    };
+    let count = take_count(rest, min_len)?;
     let mut newest = Newest::new(count, keep);
     for _ in 0..count {
         let e = if version >= 2 {
@@ -415,7 +420,7 @@ fn decode_tombstones<'a>(
     rest: &mut &'a [u8],
     keep: usize,
 ) -> Result<Vec<FileTombstone<'a>>, PersistError> {
-    let count = take_count(rest)?;
+    let count = take_count(rest, MIN_REMOVAL)?;
     let mut newest = Newest::new(count, keep);
     for _ in 0..count {
         let t: Tombstone<'a> = take(rest)?;
@@ -428,11 +433,19 @@ fn decode_tombstones<'a>(
         .collect())
 }
 
-/// Reads a record count, bounded by the bytes left (each record takes at
-/// least 4 bytes).
-fn take_count(rest: &mut &[u8]) -> Result<u64, PersistError> {
+/// The fewest bytes a record takes in bincode's variable-length encoding:
+/// a name of at least one byte behind its one-byte length, then one byte
+/// for each further field. An entry of version 1 has a flag and two times;
+/// version 2 adds two day counts; a removal has one time.
+const MIN_ENTRY_V1: u64 = 2 + 1 + 1 + 1;
+const MIN_ENTRY_V2: u64 = MIN_ENTRY_V1 + 1 + 1;
+const MIN_REMOVAL: u64 = 2 + 1;
+
+/// Reads a record count, bounded by the bytes left: each record takes at
+/// least `min_len` bytes, so no count can claim more than the bytes hold.
+fn take_count(rest: &mut &[u8], min_len: u64) -> Result<u64, PersistError> {
     let count: u64 = take(rest)?;
-    if count > rest.len() as u64 / 4 {
+    if count > rest.len() as u64 / min_len {
         return Err(PersistError::CountTooLarge {
             count,
             left: rest.len(),
