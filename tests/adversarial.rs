@@ -33,9 +33,10 @@ fn hostile_header(n: usize) -> String {
     s
 }
 
-/// The fastest of three parses of `value`, in seconds.
+/// The fastest of seven parses of `value`, in seconds: the minimum is
+/// what the work costs, without the noise of a busy machine.
 fn parse_secs(value: &str) -> f64 {
-    (0..3)
+    (0..7)
         .map(|_| {
             let start = Instant::now();
             let h = StsHeader::parse(value).unwrap();
@@ -46,22 +47,20 @@ fn parse_secs(value: &str) -> f64 {
 }
 
 /// Defect 2: each directive name was checked against a list of the names
-/// seen, so 160,000 distinct unknown directives (1 MB) took 27 s. Ten
-/// times the input must now cost about ten times the work, not a hundred:
-/// the ratio is compared, never a wall-clock limit.
+/// seen, so 160,000 distinct unknown directives (1 MB) took 27 s. Thirty
+/// times the input must now cost about thirty times the work; a quadratic
+/// parse would cost nine hundred times. The ratio is compared with a wide
+/// margin both ways, never a wall-clock limit.
 #[test]
 fn a_megabyte_of_unknown_directives_parses_in_linear_time() {
-    let small = hostile_header(16_000);
-    let large = hostile_header(160_000);
-    assert!(large.len() > 1_000_000, "{}", large.len());
+    let small = hostile_header(10_000);
+    let large = hostile_header(300_000);
+    assert!(large.len() > 2_000_000, "{}", large.len());
     let (a, b) = (parse_secs(&small), parse_secs(&large));
     let ratio = b / a;
-    assert!(
-        ratio < 40.0,
-        "10x input took {ratio:.1}x the time ({a:.4}s, {b:.4}s)"
-    );
+    assert!(ratio < 150.0, "30x input took {ratio:.1}x the time ({a:.5}s, {b:.5}s)");
     // A duplicate far into the field is still found.
-    let dup = format!("{large};X159999");
+    let dup = format!("{large};X299999");
     assert!(StsHeader::parse(&dup).is_err());
 }
 
