@@ -58,7 +58,10 @@ fn a_megabyte_of_unknown_directives_parses_in_linear_time() {
     assert!(large.len() > 2_000_000, "{}", large.len());
     let (a, b) = (parse_secs(&small), parse_secs(&large));
     let ratio = b / a;
-    assert!(ratio < 150.0, "30x input took {ratio:.1}x the time ({a:.5}s, {b:.5}s)");
+    assert!(
+        ratio < 150.0,
+        "30x input took {ratio:.1}x the time ({a:.5}s, {b:.5}s)"
+    );
     // A duplicate far into the field is still found.
     let dup = format!("{large};X299999");
     assert!(StsHeader::parse(&dup).is_err());
