@@ -35,7 +35,6 @@ use crate::context::RequestContext;
 use crate::host::HostError;
 use crate::in_context::{self, Gate};
 use crate::persist::{self, PersistError};
-use crate::prepare;
 use crate::upgrade::Upgrade;
 use crate::{HstsStore, Match, Outcome, StoreConfig, Transport};
 
@@ -217,15 +216,10 @@ impl SharedHstsStore {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        // Parse and check under no lock (a hostile field may be long), then
-        // take the write lock for the store operation alone.
-        let exempt_localhost = self.read_guard().config().exempt_localhost;
-        let outcome = match prepare::prepare(url, fields, transport, exempt_localhost) {
-            Ok((host, header)) => self.write_guard().apply_at(&host, &header, now),
-            Err(reason) => Outcome::Ignored(reason),
-        };
-        self.count(&outcome);
-        outcome
+        // The context-free form is a top-level navigation to `url`; the
+        // view parses and checks before it takes the write lock.
+        self.in_context(&RequestContext::navigation())
+            .note_at(url, fields, transport, now)
     }
 
     /// The shared store as seen from `ctx`: see [`HstsStore::in_context`].

@@ -26,13 +26,12 @@ use url::Url;
 use crate::bounds;
 use crate::clock::{Clock, SystemClock};
 use crate::config::StoreConfig;
-use crate::context::LookupScope;
+use crate::context::{LookupScope, RequestContext};
 use crate::entry::{self, dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
 use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, Host, HostError};
 use crate::outcome::{Evictions, IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
-use crate::prepare::prepare;
 use crate::removals::Removals;
 use crate::table::{Table, Usage};
 
@@ -125,10 +124,9 @@ impl HstsStore {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        match prepare(url, fields, transport, self.config.exempt_localhost) {
-            Ok((host, header)) => self.apply_at(&host, &header, now),
-            Err(reason) => Outcome::Ignored(reason),
-        }
+        // The context-free form is a top-level navigation to `url`.
+        self.in_context(&RequestContext::navigation())
+            .note_at(url, fields, transport, now)
     }
 
     /// Applies a parsed policy for a host, at `now`: the §8.1.1 steps without
