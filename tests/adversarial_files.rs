@@ -18,24 +18,12 @@ use hsts::{Entry, HstsStore, Transport};
 use url::Url;
 
 mod cli_support;
-use cli_support::{no_preload as config, HSTS};
+use cli_support::{hsts_on as hsts, no_preload as config, HSTS, NOW};
 
-const NOW: &str = "2026-11-01T00:00:00Z";
 const VICTIM: &[u8] = b"the victim's own bytes\n";
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
-}
-
-/// Runs `hsts` with the fixed clock and no preload list, killing it if it
-/// has not finished after 60 s (so a hang fails the test instead of
-/// hanging it). The limit is a guard, not an assertion on speed.
-fn hsts(store: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(HSTS);
-    cmd.args(["--no-preload", "--now", NOW, "--store"])
-        .arg(store)
-        .args(args);
-    run_guarded(cmd)
 }
 
 fn run_guarded(cmd: Command) -> Output {

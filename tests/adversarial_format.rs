@@ -4,8 +4,7 @@
 //! drop entries without a word, a store written with a larger capacity, and
 //! version 1 files.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hsts::persist::{self, Format, PersistError, SkipReason};
@@ -13,20 +12,10 @@ use hsts::{Entry, HstsStore, StoreConfig};
 use serde_json::{json, Value};
 
 mod cli_support;
-use cli_support::{no_preload as config, HSTS};
-
-const NOW: &str = "2026-11-01T00:00:00Z";
+use cli_support::{hsts_on as hsts, no_preload as config};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()
-}
-
-fn hsts(store: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(HSTS);
-    cmd.args(["--no-preload", "--now", NOW, "--store"])
-        .arg(store)
-        .args(args);
-    cli_support::run(cmd, b"")
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

@@ -78,3 +78,15 @@ pub fn hsts(args: &[&str], stdin: &[u8]) -> Output {
     cmd.arg("--no-preload").args(args);
     run(cmd, stdin)
 }
+
+/// The fixed clock of the store-file suites, as `--now` takes it.
+pub const NOW: &str = "2026-11-01T00:00:00Z";
+
+/// `hsts --no-preload --now NOW --store STORE ARGS`, with no stdin.
+pub fn hsts_on(store: &std::path::Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(HSTS);
+    cmd.args(["--no-preload", "--now", NOW, "--store"])
+        .arg(store)
+        .args(args);
+    run(cmd, b"")
+}
