@@ -210,7 +210,7 @@ mod tests {
                 14 => t(10),
                 _ => t(1000 + i),
             };
-            tb.insert(&format!("h{i}.example"), 0, false, t(i), exp);
+            tb.insert("", &format!("h{i}.example"), 0, false, t(i), exp);
         }
         let v = store_victim(&mut tb).unwrap();
         assert_eq!(tb.entry(v).host, "h4.example");
@@ -222,11 +222,11 @@ mod tests {
         let mut tb = Table::new();
         let day = Usage::day_of(t(0));
         // The oldest entry was used on three days, by lookups alone.
-        let used = tb.insert("used.example", 0, false, t(0), t(5)).unwrap();
+        let used = tb.insert("", "used.example", 0, false, t(0), t(5)).unwrap();
         tb.mark_used(used, day + 1);
         tb.mark_used(used, day + 2);
         for i in 1..20 {
-            tb.insert(&format!("h{i}.example"), 0, false, t(i), t(1000));
+            tb.insert("", &format!("h{i}.example"), 0, false, t(i), t(1000));
         }
         let v = store_victim(&mut tb).unwrap();
         assert_eq!(tb.entry(v).host, "h1.example");
@@ -251,10 +251,10 @@ mod tests {
     #[test]
     fn site_victim_is_the_oldest_then_the_smaller_name() {
         let mut tb = Table::new();
-        tb.insert("b.site.example", 2, false, t(1), t(9));
-        tb.insert("c.site.example", 2, false, t(1), t(9));
-        tb.insert("a.site.example", 2, false, t(2), t(9));
-        tb.insert("z.other.example", 2, false, t(0), t(9));
+        tb.insert("", "b.site.example", 2, false, t(1), t(9));
+        tb.insert("", "c.site.example", 2, false, t(1), t(9));
+        tb.insert("", "a.site.example", 2, false, t(2), t(9));
+        tb.insert("", "z.other.example", 2, false, t(0), t(9));
         let v = site_victim(&tb, "site.example").unwrap();
         assert_eq!(tb.entry(v).host, "b.site.example");
         assert_eq!(site_victim(&tb, "none.example"), None);
@@ -270,7 +270,7 @@ mod tests {
             ("b.example.edu", false, 1),
         ] {
             let site_off = host.len() - "example.edu".len();
-            tb.insert(host, site_off, isd, t(at), t(9));
+            tb.insert("", host, site_off, isd, t(at), t(9));
         }
         let mut order = Vec::new();
         while let Some(v) = site_victim(&tb, "example.edu") {
@@ -292,15 +292,15 @@ mod tests {
     fn make_room_applies_quota_then_capacity() {
         let limits = Limits::new(3, 2);
         let mut tb = Table::new();
-        tb.insert("a.s.example", 2, false, t(0), t(9));
-        tb.insert("b.s.example", 2, false, t(1), t(9));
-        tb.insert("x.example", 0, false, t(2), t(9));
+        tb.insert("", "a.s.example", 2, false, t(0), t(9));
+        tb.insert("", "b.s.example", 2, false, t(1), t(9));
+        tb.insert("", "x.example", 0, false, t(2), t(9));
         // Quota: a.s.example goes; then the store has room.
         let mut ev = Evictions::default();
         make_room(&mut tb, "s.example", limits, &mut ev);
         assert_eq!((ev.site_quota, ev.capacity), (1, 0));
         assert!(tb.find("a.s.example").is_none());
-        tb.insert("c.s.example", 2, false, t(3), t(9));
+        tb.insert("", "c.s.example", 2, false, t(3), t(9));
         // Capacity: the soonest expiring of the oldest go.
         make_room(&mut tb, "y.example", limits, &mut ev);
         assert_eq!((ev.site_quota, ev.capacity), (1, 1));

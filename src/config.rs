@@ -96,6 +96,14 @@ pub struct StoreConfig {
     /// `kHstsTopLevelNavigationsOnly`). A tracker can still set entries but
     /// cannot read them back through subresource loads.
     pub navigations_only: bool,
+    /// Partitions dynamic state by top-level site (default `false`; Firefox
+    /// with network partitioning, Brave): an entry noted while the user is
+    /// on site A is seen only by requests made from site A's pages. The
+    /// preload list, which cannot carry per-user bits, is seen everywhere.
+    /// A request without a page (the context-free calls, a top-level
+    /// navigation) is in the partition of its own host's site. Entries
+    /// noted before the switch was turned on stay outside any partition.
+    pub partition: bool,
 }
 
 impl StoreConfig {
@@ -122,6 +130,7 @@ impl Default for StoreConfig {
             suffix_list: SuffixSource::Builtin,
             accept_from: AcceptFrom::Any,
             navigations_only: false,
+            partition: false,
         }
     }
 }

@@ -150,10 +150,22 @@ impl RequestContext {
         }
     }
 
+    /// The page whose site is the partition of this context's requests and
+    /// responses: a navigation's own URL is the new top-level page (`None`:
+    /// the host's own site); a subresource's is the page it is loaded on.
+    pub(crate) fn partition_top(&self) -> Option<&Host> {
+        if self.navigation {
+            None
+        } else {
+            self.top_level.as_ref()
+        }
+    }
+
     /// Which entries a lookup in this context consults, and whether it
     /// counts as a use for the eviction policy.
-    pub(crate) fn scope(&self, navigations_only: bool) -> LookupScope {
+    pub(crate) fn scope(&self, navigations_only: bool) -> LookupScope<'_> {
         LookupScope {
+            top: self.partition_top(),
             // Chromium's kHstsTopLevelNavigationsOnly: dynamic entries
             // upgrade top-level navigations only; preloaded hosts, which
             // cannot carry per-user bits, upgrade every request.
@@ -167,16 +179,20 @@ impl RequestContext {
 
 /// What a lookup consults: see [`RequestContext::scope`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct LookupScope {
+pub(crate) struct LookupScope<'a> {
+    /// The top-level page whose site is the partition, in a partitioned
+    /// store; `None`: the looked-up host's own site.
+    pub(crate) top: Option<&'a Host>,
     /// Whether dynamic entries count (the preload list always does).
     pub(crate) dynamic: bool,
     /// Whether a dynamic match marks its entry used today.
     pub(crate) counts_as_use: bool,
 }
 
-impl LookupScope {
+impl LookupScope<'_> {
     /// The context-free form: a top-level navigation.
-    pub(crate) const NAVIGATION: LookupScope = LookupScope {
+    pub(crate) const NAVIGATION: LookupScope<'static> = LookupScope {
+        top: None,
         dynamic: true,
         counts_as_use: true,
     };

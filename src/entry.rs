@@ -30,6 +30,7 @@ impl Entry {
     pub fn as_ref(&self) -> EntryRef<'_> {
         EntryRef {
             host: &self.host,
+            partition: None,
             include_subdomains: self.include_subdomains,
             observed: self.observed,
             expires: self.expires,
@@ -42,8 +43,13 @@ impl Entry {
 /// one `String` each; [`EntryRef::to_entry`] makes an owned copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntryRef<'a> {
-    /// The canonical host name.
+    /// The canonical host name; in a store with hashed hosts, the keyed
+    /// hash that stands for it (see [`HstsStore::hashed`](crate::HstsStore::hashed)).
     pub host: &'a str,
+    /// In a partitioned store, the top-level site whose partition holds
+    /// the entry (hashed too in a store with hashed hosts); `None` outside
+    /// partitions. [`EntryRef::to_entry`] leaves it out.
+    pub partition: Option<&'a str>,
     /// Whether the policy covers subdomains (§6.1.2).
     pub include_subdomains: bool,
     /// When the policy was received.

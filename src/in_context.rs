@@ -125,7 +125,10 @@ impl InContext<'_> {
     {
         let gate = Gate::of(self.store.config());
         match gate.prepare(self.ctx, url, fields, transport) {
-            Ok((host, header)) => self.store.apply_at(&host, &header, now),
+            Ok((host, header)) => {
+                let top = self.ctx.partition_top();
+                self.store.apply_in(top, &host, &header, now)
+            }
             Err(reason) => Outcome::Ignored(reason),
         }
     }

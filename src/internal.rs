@@ -10,9 +10,11 @@ use crate::{CanonicalHost, EntryRef, HstsStore};
 pub trait StoreInternals {
     /// The entry stored under exactly this (already canonical) name.
     fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>>;
-    /// The remembered removals and when they happened.
+    /// The remembered removals and when they happened (keys only, in any
+    /// partition).
     fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_;
-    /// When this (canonical) host was last removed, if that is remembered.
+    /// When this (canonical) host was last removed outside any partition,
+    /// if that is remembered.
     fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>>;
     /// Records that `host` was removed at `at`, keeping the newest time.
     fn insert_tombstone(&mut self, host: &CanonicalHost, at: DateTime<Utc>);
@@ -27,15 +29,15 @@ impl StoreInternals for HstsStore {
     }
 
     fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
-        HstsStore::tombstones(self)
+        HstsStore::tombstones(self).map(|(_, h, t)| (h, t))
     }
 
     fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>> {
-        HstsStore::tombstone_of(self, canonical)
+        HstsStore::tombstone_of(self, "", canonical)
     }
 
     fn insert_tombstone(&mut self, host: &CanonicalHost, at: DateTime<Utc>) {
-        self.insert_trusted_tombstone(host.as_str(), at);
+        self.insert_trusted_tombstone("", host.as_str(), at);
     }
 
     fn heap_bytes(&self) -> usize {

@@ -333,7 +333,10 @@ impl SharedInContext<'_> {
     {
         let gate = Gate::of(self.shared.read_guard().config());
         let outcome = match gate.prepare(self.ctx, url, fields, transport) {
-            Ok((host, header)) => self.shared.write_guard().apply_at(&host, &header, now),
+            Ok((host, header)) => {
+                let top = self.ctx.partition_top();
+                self.shared.write_guard().apply_in(top, &host, &header, now)
+            }
             Err(reason) => Outcome::Ignored(reason),
         };
         self.shared.count(&outcome);

@@ -18,6 +18,7 @@
 //! assert!(!store.is_known_at("www.example.com", t0 + Duration::seconds(3601)).unwrap());
 //! ```
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -30,6 +31,7 @@ use crate::context::{LookupScope, RequestContext};
 use crate::entry::{self, dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
 use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, Host, HostError};
+use crate::keys::{Keys, RandomError, Salt, HASH_HEX};
 use crate::outcome::{Evictions, IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
 use crate::removals::Removals;
@@ -46,6 +48,8 @@ pub struct HstsStore {
     evictions: Evictions,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
+    /// Names, or keyed hashes of them.
+    keys: Keys,
 }
 
 impl Default for HstsStore {
@@ -68,7 +72,50 @@ impl HstsStore {
             evictions: Evictions::default(),
             config,
             clock: Arc::new(SystemClock),
+            keys: Keys::Plain,
         }
+    }
+
+    /// An empty store with hashed hosts: it keeps no host names, in memory
+    /// or in its file, only a keyed hash of each canonical name (the first
+    /// 128 bits of SHA-256 over a random per-store salt and the name), and
+    /// of each site, so the per-site quota and partitions still work.
+    /// Lookups hash every candidate superdomain. [`HstsStore::iter`] and
+    /// the store file show hashes; exporting to curl or JSON is refused
+    /// ([`PersistError::HashedExport`](crate::persist::PersistError::HashedExport)).
+    /// A store loaded from a hashed file is hashed, with the file's salt.
+    ///
+    /// ```
+    /// use hsts::{HstsStore, StoreConfig, Transport};
+    /// use url::Url;
+    ///
+    /// let mut store = HstsStore::hashed(StoreConfig::default()).unwrap();
+    /// let url = Url::parse("https://secret.example/").unwrap();
+    /// store.note(&url, ["max-age=600; includeSubDomains"], Transport::Secure);
+    /// assert!(store.is_known_at("www.secret.example", chrono::Utc::now()).unwrap());
+    /// assert!(store.iter().all(|e| !e.host.contains("secret")));
+    /// ```
+    pub fn hashed(config: StoreConfig) -> Result<HstsStore, RandomError> {
+        Ok(HstsStore::with_keys(config, Keys::Hashed(Salt::random()?)))
+    }
+
+    /// An empty store keyed by `keys`.
+    pub(crate) fn with_keys(config: StoreConfig, keys: Keys) -> HstsStore {
+        HstsStore {
+            keys,
+            ..HstsStore::with_config(config)
+        }
+    }
+
+    /// Whether the store keeps hashes of host names instead of the names
+    /// (see [`HstsStore::hashed`]).
+    pub fn is_hashed(&self) -> bool {
+        self.keys.is_hashed()
+    }
+
+    /// How the store keys its entries.
+    pub(crate) fn keys(&self) -> Keys {
+        self.keys
     }
 
     /// Replaces the clock that the methods without an explicit time use.
@@ -86,7 +133,8 @@ impl HstsStore {
     /// even beyond a smaller capacity or quota; a new Public Suffix List
     /// regroups them into sites.
     pub fn set_config(&mut self, config: StoreConfig) {
-        let resite = config.suffix_list != self.config.suffix_list;
+        // A hashed store's sites are hashed into its keys and stay as noted.
+        let resite = config.suffix_list != self.config.suffix_list && !self.keys.is_hashed();
         self.config = config;
         if resite {
             let psl = self.config.suffix_list.list();
@@ -137,17 +185,82 @@ impl HstsStore {
         header: &StsHeader,
         now: DateTime<Utc>,
     ) -> Outcome {
+        self.apply_in(None, host, header, now)
+    }
+
+    /// The site (eTLD+1) of a canonical host; a host with no site of its
+    /// own (a public suffix, a single label) is its own site.
+    pub(crate) fn site_of<'h>(&self, host: &'h str) -> &'h str {
+        self.config
+            .suffix_list
+            .list()
+            .site_str(host)
+            .unwrap_or(host)
+    }
+
+    /// The partition key of a request to `host` whose top-level page is
+    /// `top` (`None`: the host's own site), hashed in a hashed store;
+    /// empty when the store is not partitioned.
+    pub(crate) fn partition_key<'h>(
+        &self,
+        top: Option<&'h Host>,
+        host: &'h CanonicalHost,
+    ) -> Cow<'h, str> {
+        match self.partition_site(top, host) {
+            Some(site) => match self.keys.site_key(&site) {
+                Cow::Borrowed(_) => site,
+                Cow::Owned(k) => Cow::Owned(k),
+            },
+            None => Cow::Borrowed(""),
+        }
+    }
+
+    /// The top-level site whose partition a request to `host` from the page
+    /// `top` uses, in a partitioned store (unhashed; `None` when the store
+    /// is not partitioned).
+    pub(crate) fn partition_site<'h>(
+        &self,
+        top: Option<&'h Host>,
+        host: &'h CanonicalHost,
+    ) -> Option<Cow<'h, str>> {
+        if !self.config.partition {
+            return None;
+        }
+        Some(match top {
+            None => Cow::Borrowed(self.site_of(host.as_str())),
+            Some(Host::Domain(d)) => Cow::Borrowed(self.site_of(d.as_str())),
+            // A page at an IP address is its own site.
+            Some(Host::Ip(ip)) => Cow::Owned(ip.to_string()),
+        })
+    }
+
+    /// The key of a canonical host: the name, or its keyed hash.
+    fn key_of<'h>(&self, host: &'h str) -> Cow<'h, str> {
+        self.keys.host_key(host, self.site_of(host))
+    }
+
+    /// [`HstsStore::apply_at`] for a response in the partition of `top`
+    /// (see [`HstsStore::partition_key`]).
+    pub(crate) fn apply_in(
+        &mut self,
+        top: Option<&Host>,
+        host: &CanonicalHost,
+        header: &StsHeader,
+        now: DateTime<Utc>,
+    ) -> Outcome {
         if self.config.exempt_localhost && host.is_localhost() {
             return Outcome::Ignored(IgnoreReason::Localhost);
         }
+        let part = self.partition_key(top, host).into_owned();
+        let key = self.key_of(host.as_str()).into_owned();
         // §8.1.1 step 1: "If the max-age directive's value is 0, then the UA
         // MUST remove its cached HSTS Policy information if the HSTS Host is
         // known, or the UA MUST NOT note this HSTS Host if it is not yet known."
         if header.max_age == 0 {
             // An entry that has expired is no longer a Known HSTS Host: its
             // stale record goes, but nothing known was removed.
-            if let Some(old) = self.take(host.as_str()) {
-                self.record_removal(host.as_str(), now);
+            if let Some(old) = self.take(&part, &key) {
+                self.record_removal(&part, &key, now);
                 if old.is_live_at(now) {
                     return Outcome::Removed;
                 }
@@ -163,7 +276,7 @@ impl HstsStore {
             None => header.max_age,
         };
         let expires = expiry(now, max_age);
-        if let Some(id) = self.table.find(host.as_str()) {
+        if let Some(id) = self.find(&part, &key) {
             if entry::dampened(
                 self.table.entry(id),
                 header.include_subdomains,
@@ -180,9 +293,9 @@ impl HstsStore {
         // already known, ... or the UA MUST note this HSTS Host if it is not
         // yet known." The new policy replaces the old one whole, so
         // includeSubDomains can be switched off again.
-        self.removals.forget(host.as_str());
-        let old = self.put(host.as_str(), header.include_subdomains, now, expires);
-        if let (Some(_), Some(id)) = (old, self.table.find(host.as_str())) {
+        self.removals.forget(&part, &key);
+        let old = self.put(&part, &key, header.include_subdomains, now, expires);
+        if let (Some(_), Some(id)) = (old, self.find(&part, &key)) {
             // Noting again is a use, as a match is.
             self.table.mark_used(id, Usage::day_of(now));
         }
@@ -225,7 +338,7 @@ impl HstsStore {
         &self,
         host: &CanonicalHost,
         now: DateTime<Utc>,
-        scope: LookupScope,
+        scope: LookupScope<'_>,
     ) -> Option<Match> {
         if self.config.exempt_localhost && host.is_localhost() {
             return None;
@@ -238,7 +351,13 @@ impl HstsStore {
         if !scope.dynamic {
             return None;
         }
-        self.dynamic_match_at(host, now, scope.counts_as_use)
+        self.dynamic_match_at(host, now, scope)
+    }
+
+    /// The slot of `key` in partition `part`.
+    fn find(&self, part: &str, key: &str) -> Option<u32> {
+        let pid = self.table.partition_id(part)?;
+        self.table.find_in(pid, key)
     }
 
     /// The preload list in use at `now`: none when switched off, or when it
@@ -272,52 +391,99 @@ impl HstsStore {
         &self,
         host: &CanonicalHost,
         now: DateTime<Utc>,
-        counts_as_use: bool,
+        scope: LookupScope<'_>,
     ) -> Option<Match> {
-        // §8.2: "A congruent match is found if, when compared, the given
-        // domain name and the Known HSTS Host's domain name are identical."
-        let congruent = self
-            .table
-            .find(host.as_str())
-            .filter(|&id| self.table.entry(id).is_live_at(now));
-        // §8.2: "If a superdomain match with an asserted includeSubDomains
-        // directive is found, ... the given domain name ... is a Known HSTS
-        // Host". Every superdomain is checked, up to the single-label TLD: a
-        // nearer one without includeSubDomains does not stop the walk.
-        let id = congruent.or_else(|| {
-            host.superdomains()
-                .filter_map(|s| self.table.find(s))
-                .find(|&id| {
-                    let e = self.table.entry(id);
-                    e.include_subdomains && e.is_live_at(now)
-                })
-        })?;
+        let part = self.partition_key(scope.top, host);
+        let pid = self.table.partition_id(&part)?;
+        let id = if self.keys.is_hashed() {
+            self.hashed_match(pid, host, now)
+        } else {
+            self.plain_match(pid, host, now)
+        }?;
         // A match is a use: entries used on more days outlive others.
-        if counts_as_use {
+        if scope.counts_as_use {
             self.table.mark_used(id, Usage::day_of(now));
         }
         Some(dynamic_match(self.table.entry(id)))
     }
 
-    /// Removes the entry for exactly this host now. Returns it if it was there.
+    /// The §8.2 match in partition `pid` of a store keyed by name.
+    fn plain_match(&self, pid: u32, host: &CanonicalHost, now: DateTime<Utc>) -> Option<u32> {
+        // §8.2: "A congruent match is found if, when compared, the given
+        // domain name and the Known HSTS Host's domain name are identical."
+        let congruent = self
+            .table
+            .find_in(pid, host.as_str())
+            .filter(|&id| self.table.entry(id).is_live_at(now));
+        // §8.2: "If a superdomain match with an asserted includeSubDomains
+        // directive is found, ... the given domain name ... is a Known HSTS
+        // Host". Every superdomain is checked, up to the single-label TLD: a
+        // nearer one without includeSubDomains does not stop the walk.
+        congruent.or_else(|| {
+            host.superdomains()
+                .filter_map(|s| self.table.find_in(pid, s))
+                .find(|&id| {
+                    let e = self.table.entry(id);
+                    e.include_subdomains && e.is_live_at(now)
+                })
+        })
+    }
+
+    /// [`HstsStore::plain_match`] in a hashed store: each candidate's key is
+    /// hashed, the site's hash made once for every candidate within it.
+    fn hashed_match(&self, pid: u32, host: &CanonicalHost, now: DateTime<Utc>) -> Option<u32> {
+        let site = self.site_of(host.as_str());
+        let site_key = self.keys.site_key(site);
+        let key = |name: &str| -> String {
+            if name.len() >= site.len() {
+                self.keys.host_key_with_site(name, &site_key).into_owned()
+            } else {
+                // Above the site: a public suffix, its own site.
+                self.keys.host_key(name, self.site_of(name)).into_owned()
+            }
+        };
+        let congruent = self
+            .table
+            .find_in(pid, &key(host.as_str()))
+            .filter(|&id| self.table.entry(id).is_live_at(now));
+        congruent.or_else(|| {
+            host.superdomains()
+                .filter_map(|s| self.table.find_in(pid, &key(s)))
+                .find(|&id| {
+                    let e = self.table.entry(id);
+                    e.include_subdomains && e.is_live_at(now)
+                })
+        })
+    }
+
+    /// Removes the entry for exactly this host now, in every partition.
+    /// Returns it if it was there.
     pub fn remove(&mut self, host: &str) -> Result<Option<Entry>, HostError> {
         let now = self.clock.now();
         self.remove_at(host, now)
     }
 
-    /// Removes the entry for exactly this host, recording the removal at
-    /// `now` so that a later merge with a store file lets it win over older
-    /// observations. Returns the entry if it was there.
+    /// Removes the entry for exactly this host, in every partition,
+    /// recording the removal at `now` so that a later merge with a store
+    /// file lets it win over older observations. Returns the entry if it
+    /// was there (one of them, if several partitions held it).
     pub fn remove_at(
         &mut self,
         host: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Entry>, HostError> {
         let h = CanonicalHost::new(host)?;
-        let old = self.take(h.as_str());
-        if old.is_some() {
-            self.record_removal(h.as_str(), now);
-        }
+        let site = self.site_of(h.as_str());
+        let key = self.keys.host_key(h.as_str(), site);
+        let site_key = self.keys.site_key(site);
+        // Every partition's entry for the host is in the host's site list.
+        let ids: Vec<u32> = self
+            .table
+            .site_members(&site_key)
+            .filter(|&id| self.table.entry(id).host == key)
+            .collect();
+        let old = ids.first().map(|&id| self.table.entry(id).to_entry());
+        self.remove_ids(ids, now);
         Ok(old)
     }
 
@@ -344,13 +510,18 @@ impl HstsStore {
     }
 
     /// Removes every entry of a site: the hosts whose registrable domain
-    /// (eTLD+1, from the Public Suffix List) is that of `domain`. Returns how
+    /// (eTLD+1, from the Public Suffix List) is that of `domain`, in every
+    /// partition, and everything in that site's own partition. Returns how
     /// many went.
     pub fn clear_site_at(&mut self, domain: &str, now: DateTime<Utc>) -> Result<usize, HostError> {
         let d = CanonicalHost::new(domain)?;
-        let psl = self.config.suffix_list.list();
-        let site = psl.site_str(d.as_str()).unwrap_or(d.as_str());
-        let gone = self.table.site_members(site).collect();
+        let site_key = self.keys.site_key(self.site_of(d.as_str())).into_owned();
+        let mut gone: Vec<u32> = self.table.site_members(&site_key).collect();
+        if let Some(pid) = self.table.partition_id(&site_key).filter(|&p| p != 0) {
+            gone.extend(self.table.partition_members(pid));
+            gone.sort_unstable();
+            gone.dedup();
+        }
         Ok(self.remove_ids(gone, now))
     }
 
@@ -371,9 +542,11 @@ impl HstsStore {
 
     fn remove_ids(&mut self, ids: Vec<u32>, now: DateTime<Utc>) -> usize {
         for &id in &ids {
-            let host: Box<str> = self.table.entry(id).host.into();
+            let e = self.table.entry(id);
+            let (part, key): (Box<str>, Box<str>) =
+                (e.partition.unwrap_or("").into(), e.host.into());
             self.table.remove(id);
-            self.record_removal(&host, now);
+            self.record_removal(&part, &key, now);
         }
         ids.len()
     }
@@ -392,28 +565,38 @@ impl HstsStore {
         self.table.reserve(n, bytes.min(n * host::MAX_NAME_LEN));
     }
 
-    /// Inserts an entry whose name the caller has already checked to be
-    /// canonical (a store file's, after `CanonicalHost::new`).
+    /// Inserts an entry under a key the caller has already checked (a store
+    /// file's: a canonical name, or in a hashed store a hashed key), in
+    /// partition `part` (empty: none).
     /// Its `usage` (days of use, from the file) is kept, and the entry is
     /// filed under the eviction class those days call for.
     pub(crate) fn insert_trusted(
         &mut self,
+        part: &str,
         host: &str,
         include_subdomains: bool,
         observed: DateTime<Utc>,
         expires: DateTime<Utc>,
         usage: Usage,
     ) {
-        self.put(host, include_subdomains, observed, expires);
-        if let Some(id) = self.table.find(host) {
+        self.put(part, host, include_subdomains, observed, expires);
+        if let Some(id) = self.find(part, host) {
             self.table.set_usage(id, usage);
             self.table.set_class(id, bounds::class_of(usage.days));
         }
     }
 
-    /// How the entry stored under exactly this (canonical) name was used.
+    /// How the entry stored under exactly this (canonical) name, outside
+    /// any partition, was used.
+    #[cfg(test)]
     pub(crate) fn usage_of(&self, canonical: &str) -> Option<Usage> {
-        self.table.find(canonical).map(|id| self.table.usage(id))
+        self.usage_in("", canonical)
+    }
+
+    /// How the entry stored under exactly this key in partition `part` was
+    /// used.
+    pub(crate) fn usage_in(&self, part: &str, key: &str) -> Option<Usage> {
+        self.find(part, key).map(|id| self.table.usage(id))
     }
 
     /// The entries with their usage, in no particular order.
@@ -421,9 +604,10 @@ impl HstsStore {
         self.table.iter().map(|(id, e)| (e, self.table.usage(id)))
     }
 
-    /// Records a removal of a name already checked to be canonical.
-    pub(crate) fn insert_trusted_tombstone(&mut self, host: &str, at: DateTime<Utc>) {
-        self.record_removal(host, at);
+    /// Records a removal of a key already checked (see
+    /// [`HstsStore::insert_trusted`]).
+    pub(crate) fn insert_trusted_tombstone(&mut self, part: &str, host: &str, at: DateTime<Utc>) {
+        self.record_removal(part, host, at);
     }
 
     /// Inserts or replaces the policy of a canonical host, keeping the store
@@ -431,15 +615,20 @@ impl HstsStore {
     /// `(include_subdomains, observed, expires)`.
     fn put(
         &mut self,
+        part: &str,
         host: &str,
         include_subdomains: bool,
         observed: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Option<(bool, DateTime<Utc>, DateTime<Utc>)> {
-        if let Some(id) = self.table.find(host) {
+        if let Some(id) = self.find(part, host) {
             return Some(self.table.update(id, include_subdomains, observed, expires));
         }
-        let site_off = self.config.suffix_list.list().site_offset(host);
+        let site_off = if self.keys.is_hashed() {
+            HASH_HEX + 1
+        } else {
+            self.config.suffix_list.list().site_offset(host)
+        };
         let limits = self.config.limits();
         bounds::make_room(
             &mut self.table,
@@ -451,26 +640,27 @@ impl HstsStore {
         // names are neither.
         let _ = self
             .table
-            .insert(host, site_off, include_subdomains, observed, expires);
+            .insert(part, host, site_off, include_subdomains, observed, expires);
         None
     }
 
-    /// Removes the entry of a canonical host.
-    fn take(&mut self, host: &str) -> Option<Entry> {
-        let id = self.table.find(host)?;
+    /// Removes the entry of a key in partition `part`.
+    fn take(&mut self, part: &str, host: &str) -> Option<Entry> {
+        let id = self.find(part, host)?;
         let e = self.table.entry(id).to_entry();
         self.table.remove(id);
         Some(e)
     }
 
     /// Remembers a removal, within the bound that [`bounds`] sets.
-    fn record_removal(&mut self, host: &str, at: DateTime<Utc>) {
-        self.removals.record(host, at, self.config.limits());
+    fn record_removal(&mut self, part: &str, host: &str, at: DateTime<Utc>) {
+        self.removals.record(part, host, at, self.config.limits());
     }
 
-    /// Hosts removed from this store and when, for merging with a store
-    /// file: the newest ones, within the bound that [`bounds`] sets.
-    pub(crate) fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {
+    /// Keys removed from this store and when, as `(partition, key, at)`,
+    /// for merging with a store file: the newest ones, within the bound
+    /// that [`bounds`] sets.
+    pub(crate) fn tombstones(&self) -> impl Iterator<Item = (&str, &str, DateTime<Utc>)> + '_ {
         self.removals.iter()
     }
 
@@ -500,14 +690,26 @@ impl HstsStore {
         self.table.iter().map(|(_, e)| e)
     }
 
-    /// The entry for exactly this canonical host, live or not.
+    /// The entry for exactly this canonical host outside any partition,
+    /// live or not.
     pub fn get(&self, host: &CanonicalHost) -> Option<EntryRef<'_>> {
-        self.get_str(host.as_str())
+        self.get_key("", &self.key_of(host.as_str()))
     }
 
-    /// The entry stored under exactly this (already canonical) name.
+    /// The entry stored under exactly this (already canonical) name,
+    /// outside any partition.
     pub(crate) fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>> {
-        self.table.find(canonical).map(|id| self.table.entry(id))
+        self.get_key("", canonical)
+    }
+
+    /// The entry stored under exactly this key in partition `part`.
+    pub(crate) fn get_key(&self, part: &str, key: &str) -> Option<EntryRef<'_>> {
+        self.find(part, key).map(|id| self.table.entry(id))
+    }
+
+    /// How many partitions hold entries.
+    pub fn partition_count(&self) -> usize {
+        self.table.partition_count()
     }
 
     /// Heap bytes held by the entries and their indexes (removals not
@@ -516,9 +718,10 @@ impl HstsStore {
         self.table.heap_bytes()
     }
 
-    /// When this (canonical) host was last removed, if that is remembered.
-    pub(crate) fn tombstone_of(&self, canonical: &str) -> Option<DateTime<Utc>> {
-        self.removals.get(canonical)
+    /// When this key was last removed from partition `part`, if that is
+    /// remembered.
+    pub(crate) fn tombstone_of(&self, part: &str, key: &str) -> Option<DateTime<Utc>> {
+        self.removals.get(part, key)
     }
 
     /// Removes expired entries now; returns how many went.
@@ -560,10 +763,11 @@ impl HstsStore {
     ) -> Option<Entry> {
         // An explicit insert wins over an earlier removal, as noting does;
         // otherwise the next merge would drop what was just inserted.
-        self.removals.forget(host.as_str());
-        self.put(host.as_str(), include_subdomains, observed, expires)
+        let key = self.key_of(host.as_str()).into_owned();
+        self.removals.forget("", &key);
+        self.put("", &key, include_subdomains, observed, expires)
             .map(|(include_subdomains, observed, expires)| Entry {
-                host: host.as_str().to_owned(),
+                host: key,
                 include_subdomains,
                 observed,
                 expires,
@@ -773,8 +977,8 @@ mod tests {
             assert!(s.tombstones().count() <= 20);
         }
         // The newest removals are the ones remembered.
-        assert!(s.tombstone_of("r99.s99.example").is_some());
-        assert!(s.tombstone_of("h0.s0.example").is_none());
+        assert!(s.tombstone_of("", "r99.s99.example").is_some());
+        assert!(s.tombstone_of("", "h0.s0.example").is_none());
     }
 
     #[test]

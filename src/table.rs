@@ -35,6 +35,7 @@ use chrono::{DateTime, Utc};
 use hashbrown::{DefaultHashBuilder, HashTable};
 
 use crate::entry::EntryRef;
+use crate::partitions::{self, Partitions};
 
 /// The most slots a table addresses: slot numbers and arena offsets are
 /// 32 bits. [`bounds::MAX_CAPACITY`](crate::bounds::MAX_CAPACITY) keeps
@@ -181,6 +182,9 @@ struct Slot {
     /// In a site's head slot, the site's entry count ([`COUNT_UNKNOWN`]
     /// when too large to keep here).
     site_count: u8,
+    /// The partition (an index into [`Partitions`]; [`partitions::NONE`]
+    /// when the store is not partitioned).
+    part: u32,
     /// [`Usage`], packed; atomic so that a lookup through `&self` can
     /// count a day of use.
     usage: AtomicU32,
@@ -234,6 +238,7 @@ pub(crate) struct Table {
     by_host: HashTable<u32>,
     by_site: HashTable<u32>,
     hasher: DefaultHashBuilder,
+    parts: Partitions,
 }
 
 impl fmt::Debug for Table {
@@ -260,6 +265,16 @@ fn name_of<'a>(slots: &[Slot], names: &'a Arena, id: u32) -> &'a str {
     }
 }
 
+/// The partition of slot `id`.
+fn part_of(slots: &[Slot], id: u32) -> u32 {
+    slots.get(id as usize).map_or(partitions::NONE, |s| s.part)
+}
+
+/// The hash of an entry's key: its partition and its name.
+fn key_hash(hasher: &DefaultHashBuilder, part: u32, name: &str) -> u64 {
+    hasher.hash_one((part, name))
+}
+
 /// The site of slot `id`: the tail of its name.
 fn site_of<'a>(slots: &[Slot], names: &'a Arena, id: u32) -> &'a str {
     let name = name_of(slots, names, id);
@@ -281,6 +296,7 @@ impl Table {
             by_host: HashTable::new(),
             by_site: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
+            parts: Partitions::default(),
         }
     }
 
@@ -297,7 +313,9 @@ impl Table {
             hasher,
             ..
         } = self;
-        by_host.reserve(entries, |&i| hasher.hash_one(name_of(slots, names, i)));
+        by_host.reserve(entries, |&i| {
+            key_hash(hasher, part_of(slots, i), name_of(slots, names, i))
+        });
         by_site.reserve(entries, |&h| hasher.hash_one(site_of(slots, names, h)));
     }
 
@@ -310,12 +328,41 @@ impl Table {
         self.hasher.hash_one(s)
     }
 
-    /// The slot holding exactly this name.
+    /// The slot holding exactly this name, outside any partition.
+    #[cfg(test)]
     pub(crate) fn find(&self, host: &str) -> Option<u32> {
+        self.find_in(partitions::NONE, host)
+    }
+
+    /// The slot holding exactly this name in partition `part` (an index
+    /// from [`Table::partition_id`]).
+    pub(crate) fn find_in(&self, part: u32, host: &str) -> Option<u32> {
         let (slots, names) = (&self.slots, &self.names);
         self.by_host
-            .find(self.hash(host), |&id| name_of(slots, names, id) == host)
+            .find(key_hash(&self.hasher, part, host), |&id| {
+                slots[id as usize].part == part && name_of(slots, names, id) == host
+            })
             .copied()
+    }
+
+    /// The index of partition key `key` (empty: no partition), if some
+    /// entry uses it.
+    pub(crate) fn partition_id(&self, key: &str) -> Option<u32> {
+        self.parts.id(key)
+    }
+
+    /// How many partitions hold entries (not counting "no partition").
+    pub(crate) fn partition_count(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The entries of partition `part`, in slot order.
+    pub(crate) fn partition_members(&self, part: u32) -> impl Iterator<Item = u32> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.name_len != 0 && s.part == part)
+            .map(|(i, _)| i as u32)
     }
 
     /// The entry in slot `id`.
@@ -323,6 +370,7 @@ impl Table {
         let s = &self.slots[id as usize];
         EntryRef {
             host: name_of(&self.slots, &self.names, id),
+            partition: Some(self.parts.name(s.part)).filter(|p| !p.is_empty()),
             include_subdomains: s.include_subdomains(),
             observed: s.observed,
             expires: s.expires,
@@ -357,23 +405,28 @@ impl Table {
         old
     }
 
-    /// Adds an entry for a name that is not in the table yet. `site_off` is
+    /// Adds an entry for a name that is not in the table yet, in partition
+    /// `part` (a key; empty for none). `site_off` is
     /// where its site starts in `host`. The caller keeps the table within
     /// [`bounds::MAX_CAPACITY`](crate::bounds::MAX_CAPACITY), which keeps the
     /// arena within its 4 GiB; `None` (the entry is not added) only for an
     /// empty or over-long name, a full arena or [`MAX_SLOTS`] slots.
     pub(crate) fn insert(
         &mut self,
+        part: &str,
         host: &str,
         site_off: usize,
         include_subdomains: bool,
         observed: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Option<u32> {
-        debug_assert!(self.find(host).is_none());
-        if host.is_empty() || host.len() > u8::MAX as usize {
+        if host.is_empty() || host.len() > u8::MAX as usize || self.slots.len() >= MAX_SLOTS {
             return None;
         }
+        debug_assert!(self
+            .partition_id(part)
+            .and_then(|p| self.find_in(p, host))
+            .is_none());
         let name_off = match self.names.push(host) {
             Some(off) => off,
             None => {
@@ -391,6 +444,7 @@ impl Table {
             },
             flags: u8::from(include_subdomains),
             site_count: 0,
+            part: partitions::NONE,
             usage: AtomicU32::new(Usage::first(observed).pack()),
             observed,
             expires,
@@ -404,16 +458,17 @@ impl Table {
             self.free = self.slots[id as usize].newer;
             self.slots[id as usize] = slot;
             id
-        } else if self.slots.len() < MAX_SLOTS {
+        } else {
             self.slots.push(slot);
             (self.slots.len() - 1) as u32
-        } else {
-            return None;
         };
-        let hash = self.hash(host);
+        let part = self.parts.acquire(part);
+        self.slots[id as usize].part = part;
+        let hash = key_hash(&self.hasher, part, host);
         let (slots, names, hasher) = (&self.slots, &self.names, &self.hasher);
-        self.by_host
-            .insert_unique(hash, id, |&i| hasher.hash_one(name_of(slots, names, i)));
+        self.by_host.insert_unique(hash, id, |&i| {
+            key_hash(hasher, part_of(slots, i), name_of(slots, names, i))
+        });
         self.link_newest(id);
         self.link_site(id);
         self.len += 1;
@@ -428,10 +483,12 @@ impl Table {
         if s.name_len == 0 {
             return;
         }
-        let hash = self.hash(name_of(&self.slots, &self.names, id));
+        let part = s.part;
+        let hash = key_hash(&self.hasher, part, name_of(&self.slots, &self.names, id));
         if let Ok(e) = self.by_host.find_entry(hash, |&i| i == id) {
             e.remove();
         }
+        self.parts.release(part);
         self.unlink_site(id);
         self.unlink_order(id);
         let s = &mut self.slots[id as usize];
@@ -569,6 +626,7 @@ impl Table {
         let buckets = |c: usize| if c == 0 { 0 } else { c * 8 / 7 };
         self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.names.capacity()
+            + self.parts.heap_bytes()
             + buckets(self.by_host.capacity()) * (std::mem::size_of::<u32>() + 1)
             + buckets(self.by_site.capacity()) * (std::mem::size_of::<u32>() + 1)
     }
@@ -732,7 +790,10 @@ mod tests {
         for i in 0..200 {
             let host = format!("h{i}.site{}.example", i % 7);
             let off = host.find("site").unwrap();
-            ids.push(tb.insert(&host, off, i % 2 == 0, t(i), t(i + 100)).unwrap());
+            ids.push(
+                tb.insert("", &host, off, i % 2 == 0, t(i), t(i + 100))
+                    .unwrap(),
+            );
         }
         check(&tb);
         assert_eq!(tb.site_count("site3.example"), 29);
@@ -746,7 +807,7 @@ mod tests {
         assert_eq!(tb.newest[0], id);
         // Freed slots are reused.
         let before = tb.slots.len();
-        tb.insert("new.site0.example", 4, false, t(501), t(502));
+        tb.insert("", "new.site0.example", 4, false, t(501), t(502));
         assert_eq!(tb.slots.len(), before);
         check(&tb);
     }
@@ -758,11 +819,12 @@ mod tests {
         for i in 0..300 {
             let host = format!("h{i}.big.example");
             ids.push(
-                tb.insert(&host, host.len() - 11, false, t(i), t(999))
+                tb.insert("", &host, host.len() - 11, false, t(i), t(999))
                     .unwrap(),
             );
         }
-        tb.insert("other.example", 0, false, t(0), t(1)).unwrap();
+        tb.insert("", "other.example", 0, false, t(0), t(1))
+            .unwrap();
         assert_eq!(tb.site_count("big.example"), 300);
         check(&tb);
         // Remove the head each time, so the count moves from slot to slot,
@@ -786,7 +848,7 @@ mod tests {
     fn order_lists_follow_observation_order() {
         let mut tb = Table::new();
         for i in 0..5 {
-            tb.insert(&format!("h{i}.example"), 0, false, t(i), t(99));
+            tb.insert("", &format!("h{i}.example"), 0, false, t(i), t(99));
         }
         let id = tb.find("h1.example").unwrap();
         tb.update(id, false, t(10), t(99));
@@ -808,7 +870,7 @@ mod tests {
         let mut tb = Table::new();
         let long = "x".repeat(60);
         for i in 0..5000 {
-            tb.insert(&format!("{long}.{i}.example"), 0, false, t(0), t(1));
+            tb.insert("", &format!("{long}.{i}.example"), 0, false, t(0), t(1));
         }
         let ids: Vec<u32> = tb.iter().map(|(id, _)| id).collect();
         for id in &ids[..4000] {
@@ -830,8 +892,8 @@ mod tests {
     #[test]
     fn resite_rebuilds_site_lists() {
         let mut tb = Table::new();
-        tb.insert("a.b.example", 0, false, t(0), t(1));
-        tb.insert("c.b.example", 0, false, t(0), t(1));
+        tb.insert("", "a.b.example", 0, false, t(0), t(1));
+        tb.insert("", "c.b.example", 0, false, t(0), t(1));
         assert_eq!(tb.site_count("b.example"), 0);
         tb.resite(|h| h.find('.').map_or(0, |d| d + 1));
         assert_eq!(tb.site_count("b.example"), 2);

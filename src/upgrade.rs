@@ -102,7 +102,7 @@ impl HstsStore {
         &self,
         url: &Url,
         now: DateTime<Utc>,
-        scope: LookupScope,
+        scope: LookupScope<'_>,
     ) -> Upgrade {
         if secure_scheme(url.scheme()).is_none() {
             return Upgrade::Unchanged;
@@ -127,7 +127,7 @@ impl HstsStore {
     /// trailing dots is a known host, or one of its proper suffixes is known
     /// with includeSubDomains. Only suffixes that can be valid names (253
     /// bytes at most) are tried, so the work is bounded whatever the length.
-    fn covers_invalid_at(&self, raw: &str, now: DateTime<Utc>, scope: LookupScope) -> bool {
+    fn covers_invalid_at(&self, raw: &str, now: DateTime<Utc>, scope: LookupScope<'_>) -> bool {
         let name = raw.trim_end_matches('.');
         let start = name.len().saturating_sub(host::MAX_NAME_LEN);
         let suffixes = std::iter::once(0)

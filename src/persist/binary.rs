@@ -4,20 +4,27 @@
 //! Header (both versions): magic (8), version (2, little-endian), reserved
 //! (2, zero), body length (8), CRC-32 of the body (4).
 //!
-//! Body of version 2, the one this build writes, every integer in bincode
+//! Body of version 3, the one this build writes, every integer in bincode
 //! 2's standard (variable-length) encoding:
 //!
 //! 1. the writer's limits: `capacity: u64`, `per_site_quota: u64` (as
 //!    applied: capacity within `1..=MAX_CAPACITY`, quota at least 1);
-//! 2. the count of entries, then each entry: `host: str`,
-//!    `include_subdomains: bool`, `observed: i64`, `expires: i64` (unix
-//!    seconds), `days_used: u16`, `last_used_day: u16` (days since
-//!    1970-01-01: what the eviction policy ranks entries by);
-//! 3. the count of removals, then each removal: `host: str`,
-//!    `removed: i64`.
+//! 2. the keys: `hashed: bool`, `salt: [u8; 16]` (zero when not hashed).
+//!    In a hashed file every host is `H(host).H(site)` and every partition
+//!    `H(site)`, 32 hex digits each (see `keys.rs`); anything else is
+//!    refused, so a hashed file never puts a name in memory;
+//! 3. the count of entries, then each entry: `host: str`, `partition: str`
+//!    (empty outside partitions), `include_subdomains: bool`,
+//!    `observed: i64`, `expires: i64` (unix seconds), `days_used: u16`,
+//!    `last_used_day: u16` (days since 1970-01-01: what the eviction policy
+//!    ranks entries by);
+//! 4. the count of removals, then each removal: `host: str`,
+//!    `partition: str`, `removed: i64`.
 //!
-//! Version 1 has no limits and no usage in its entries; it is still read,
-//! each entry counting as used on one day, its observation's.
+//! Version 2 has no keys section and no partitions; version 1 also has no
+//! limits and no usage in its entries. Both are still read (plain names,
+//! no partitions; a version 1 entry counts as used on one day, its
+//! observation's).
 //!
 //! Counts come first so that decoding can bound every allocation by the
 //! bytes actually present. On load the limits in force are the larger of
@@ -40,6 +47,7 @@ use super::error::PersistError;
 use super::newest::Newest;
 use crate::bounds::{self, DecodeKeep, Limits};
 use crate::entry::check_record;
+use crate::keys::{Keys, Salt, SALT_LEN};
 use crate::table::Usage;
 use crate::wire;
 use crate::EntryProblem;
@@ -49,7 +57,7 @@ use crate::{HstsStore, StoreConfig};
 pub const MAGIC: [u8; 8] = *b"HSTSSTOR";
 /// The newest format version this build reads and the one it writes.
 /// Version 1 files (no limits, no usage) are read too.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// The oldest format version this build reads.
 const OLDEST_VERSION: u16 = 1;
 /// Header: magic (8), version (2), reserved (2), body length (8), CRC-32 (4).
@@ -63,6 +71,18 @@ const MAX_RECORD_LEN: usize = 512;
 /// borrows the name from the file's bytes.
 #[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
 pub(crate) struct Record<'a> {
+    host: &'a str,
+    partition: &'a str,
+    include_subdomains: bool,
+    observed: i64,
+    expires: i64,
+    days_used: u16,
+    last_used_day: u16,
+}
+
+/// One entry as version 2 stored it: no partition.
+#[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
+pub(crate) struct RecordV2<'a> {
     host: &'a str,
     include_subdomains: bool,
     observed: i64,
@@ -110,7 +130,40 @@ impl FileLimits {
 #[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
 pub(crate) struct Tombstone<'a> {
     host: &'a str,
+    partition: &'a str,
     removed: i64,
+}
+
+/// One removal as versions 1 and 2 stored it: no partition.
+#[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
+pub(crate) struct TombstoneV2<'a> {
+    host: &'a str,
+    removed: i64,
+}
+
+/// How the entries are keyed, at the start of a version 3 body after the
+/// limits.
+#[derive(Debug, Clone, Copy, Encode, BorrowDecode, PartialEq, Eq)]
+struct FileKeys {
+    hashed: bool,
+    salt: [u8; SALT_LEN],
+}
+
+impl FileKeys {
+    fn of(k: Keys) -> FileKeys {
+        FileKeys {
+            hashed: k.is_hashed(),
+            salt: k.salt().map_or([0; SALT_LEN], |s| s.0),
+        }
+    }
+
+    fn keys(self) -> Keys {
+        if self.hashed {
+            Keys::Hashed(Salt(self.salt))
+        } else {
+            Keys::Plain
+        }
+    }
 }
 
 /// An entry of a store file, checked: a canonical name (borrowed from the
@@ -118,6 +171,8 @@ pub(crate) struct Tombstone<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FileEntry<'a> {
     pub(crate) host: Cow<'a, str>,
+    /// Empty outside partitions.
+    pub(crate) partition: Cow<'a, str>,
     pub(crate) include_subdomains: bool,
     pub(crate) observed: DateTime<Utc>,
     pub(crate) expires: DateTime<Utc>,
@@ -128,6 +183,7 @@ pub(crate) struct FileEntry<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FileTombstone<'a> {
     pub(crate) host: Cow<'a, str>,
+    pub(crate) partition: Cow<'a, str>,
     pub(crate) removed: DateTime<Utc>,
 }
 
@@ -136,6 +192,7 @@ impl<'a> FileEntry<'a> {
     pub(crate) fn record(&'a self) -> Record<'a> {
         Record {
             host: &self.host,
+            partition: &self.partition,
             include_subdomains: self.include_subdomains,
             observed: self.observed.timestamp(),
             expires: self.expires.timestamp(),
@@ -146,10 +203,12 @@ impl<'a> FileEntry<'a> {
 }
 
 impl<'a> Tombstone<'a> {
-    /// The stored form of the removal of `host` at `removed`.
-    pub(crate) fn new(host: &'a str, removed: DateTime<Utc>) -> Tombstone<'a> {
+    /// The stored form of the removal of `host` from partition `partition`
+    /// at `removed`.
+    pub(crate) fn new(host: &'a str, partition: &'a str, removed: DateTime<Utc>) -> Tombstone<'a> {
         Tombstone {
             host,
+            partition,
             removed: removed.timestamp(),
         }
     }
@@ -162,6 +221,8 @@ pub(crate) struct Contents<'a> {
     pub(crate) tombstones: Vec<FileTombstone<'a>>,
     /// The writer's limits (version 2), as applied.
     pub(crate) limits: Option<Limits>,
+    /// How the file keys its entries (plain before version 3).
+    pub(crate) keys: Keys,
     /// Entries of the file left out to stay within the limits (the least
     /// recently observed).
     pub(crate) entries_dropped: u64,
@@ -183,6 +244,7 @@ fn record_of<'a>(e: crate::EntryRef<'a>, usage: Usage) -> Option<Record<'a>> {
     check_record(e.host, e.observed, e.expires).ok()?;
     Some(Record {
         host: e.host,
+        partition: e.partition.unwrap_or(""),
         include_subdomains: e.include_subdomains,
         observed: e.observed.timestamp(),
         expires: e.expires.timestamp(),
@@ -203,10 +265,11 @@ pub fn encode(store: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
     let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
     let tombs = store
         .tombstones()
-        .filter(|(_, t)| *t >= keep_after)
-        .map(|(host, t)| Tombstone::new(host, t));
+        .filter(|(_, _, t)| *t >= keep_after)
+        .map(|(part, host, t)| Tombstone::new(host, part, t));
     encode_parts(
         store.config().limits(),
+        store.keys(),
         live.len(),
         live.into_iter(),
         tombs,
@@ -219,6 +282,7 @@ pub fn encode(store: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
 /// the number of `entries`; `size_hint` the expected size of the body.
 pub(crate) fn encode_parts<'a>(
     limits: Limits,
+    keys: Keys,
     count: usize,
     entries: impl Iterator<Item = Record<'a>>,
     tombstones: impl Iterator<Item = Tombstone<'a>>,
@@ -229,6 +293,7 @@ pub(crate) fn encode_parts<'a>(
     out.resize(HEADER_LEN, 0);
     // Writing to a Vec cannot fail.
     let _ = bincode::encode_into_std_write(FileLimits::of(limits), &mut out, cfg);
+    let _ = bincode::encode_into_std_write(FileKeys::of(keys), &mut out, cfg);
     let _ = bincode::encode_into_std_write(count as u64, &mut out, cfg);
     let mut written = 0usize;
     for r in entries {
@@ -328,6 +393,7 @@ fn checked_entry<'a>(
     };
     Ok(FileEntry {
         host,
+        partition: Cow::Borrowed(""),
         include_subdomains,
         observed,
         expires,
@@ -363,8 +429,13 @@ pub(crate) fn decode_contents(
         keep.removals = keep.removals.max(file_keep.removals);
         limits = Some(l);
     }
-    let (entries, entries_dropped) = decode_entries(&mut rest, keep.entries, version)?;
-    let tombstones = decode_tombstones(&mut rest, keep.removals)?;
+    let keys = if version >= 3 {
+        take::<FileKeys>(&mut rest)?.keys()
+    } else {
+        Keys::Plain
+    };
+    let (entries, entries_dropped) = decode_entries(&mut rest, keep.entries, version, keys)?;
+    let tombstones = decode_tombstones(&mut rest, keep.removals, version, keys)?;
     if !rest.is_empty() {
         return Err(PersistError::LeftoverBytes(rest.len()));
     }
@@ -372,6 +443,7 @@ pub(crate) fn decode_contents(
         entries,
         tombstones,
         limits,
+        keys,
         entries_dropped,
     })
 }
@@ -382,17 +454,34 @@ fn decode_entries<'a>(
     rest: &mut &'a [u8],
     keep: usize,
     version: u16,
+    keys: Keys,
 ) -> Result<(Vec<FileEntry<'a>>, u64), PersistError> {
-    let min_len = if version >= 2 {
-        MIN_ENTRY_V2
-    } else {
-        MIN_ENTRY_V1
+    let min_len = match version {
+        1 => MIN_ENTRY_V1,
+        2 => MIN_ENTRY_V2,
+        _ => MIN_ENTRY_V3,
     };
     let count = take_count(rest, min_len)?;
     let mut newest = Newest::new(count, keep);
     for _ in 0..count {
-        let e = if version >= 2 {
+        let e = if version >= 3 {
             let r: Record<'a> = take(rest)?;
+            let usage = Usage {
+                days: r.days_used,
+                last_day: r.last_used_day,
+            };
+            let mut e = checked_entry(
+                r.host,
+                r.include_subdomains,
+                r.observed,
+                r.expires,
+                Some(usage),
+            )?;
+            check_keys(keys, &e.host, r.partition)?;
+            e.partition = checked_partition(r.partition)?;
+            e
+        } else if version == 2 {
+            let r: RecordV2<'a> = take(rest)?;
             let usage = Usage {
                 days: r.days_used,
                 last_day: r.last_used_day,
@@ -419,18 +508,74 @@ fn decode_entries<'a>(
 fn decode_tombstones<'a>(
     rest: &mut &'a [u8],
     keep: usize,
+    version: u16,
+    keys: Keys,
 ) -> Result<Vec<FileTombstone<'a>>, PersistError> {
-    let count = take_count(rest, MIN_REMOVAL)?;
+    let min_len = if version >= 3 {
+        MIN_REMOVAL_V3
+    } else {
+        MIN_REMOVAL
+    };
+    let count = take_count(rest, min_len)?;
     let mut newest = Newest::new(count, keep);
     for _ in 0..count {
-        let t: Tombstone<'a> = take(rest)?;
+        let t: Tombstone<'a> = if version >= 3 {
+            take(rest)?
+        } else {
+            let t: TombstoneV2<'a> = take(rest)?;
+            Tombstone {
+                host: t.host,
+                partition: "",
+                removed: t.removed,
+            }
+        };
         let removed = time_of(t.host, "removal", t.removed)?;
-        newest.push(removed, canonical_name(t.host)?);
+        let host = canonical_name(t.host)?;
+        check_keys(keys, &host, t.partition)?;
+        let partition = checked_partition(t.partition)?;
+        newest.push(removed, (host, partition));
     }
     let tombstones = newest.into_vec().into_iter();
     Ok(tombstones
-        .map(|(removed, host)| FileTombstone { host, removed })
+        .map(|(removed, (host, partition))| FileTombstone {
+            host,
+            partition,
+            removed,
+        })
         .collect())
+}
+
+/// In a hashed file, a host and a partition that are not hashed keys are
+/// refused: a hashed file must not put names in memory.
+fn check_keys(keys: Keys, host: &str, partition: &str) -> Result<(), PersistError> {
+    if keys.is_host_key(host) && keys.is_partition_key(partition) {
+        Ok(())
+    } else {
+        Err(PersistError::NotHashed {
+            host: host.to_owned(),
+        })
+    }
+}
+
+/// A partition key from a file: empty, a canonical domain name (a site, or
+/// a hash of one), or an IP address in its canonical form (a page at an
+/// IP address is its own site).
+fn checked_partition(p: &str) -> Result<Cow<'_, str>, PersistError> {
+    if p.is_empty() {
+        return Ok(Cow::Borrowed(p));
+    }
+    let ok = match crate::host::canonicalize(p) {
+        Ok(crate::Host::Domain(d)) => d.as_str() == p,
+        Ok(crate::Host::Ip(ip)) => ip.to_string() == p,
+        Err(_) => false,
+    };
+    if ok {
+        Ok(Cow::Borrowed(p))
+    } else {
+        Err(PersistError::InvalidPartition {
+            partition: p.to_owned(),
+        })
+    }
 }
 
 /// The fewest bytes a record takes in bincode's variable-length encoding:
@@ -439,7 +584,10 @@ fn decode_tombstones<'a>(
 /// version 2 adds two day counts; a removal has one time.
 const MIN_ENTRY_V1: u64 = 2 + 1 + 1 + 1;
 const MIN_ENTRY_V2: u64 = MIN_ENTRY_V1 + 1 + 1;
+/// Version 3 adds a partition key, at least its one-byte length.
+const MIN_ENTRY_V3: u64 = MIN_ENTRY_V2 + 1;
 const MIN_REMOVAL: u64 = 2 + 1;
+const MIN_REMOVAL_V3: u64 = MIN_REMOVAL + 1;
 
 /// Reads a record count, bounded by the bytes left: each record takes at
 /// least `min_len` bytes, so no count can claim more than the bytes hold.
@@ -467,11 +615,12 @@ fn take<'a, T: BorrowDecode<'a, ()>>(rest: &mut &'a [u8]) -> Result<T, PersistEr
 /// The store works under the larger of `config`'s limits and the file's.
 pub(crate) fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> HstsStore {
     contents.entries.sort_by_key(|e| e.observed);
-    let mut store = HstsStore::with_config(config_in_force(config, contents.limits));
+    let mut store = HstsStore::with_keys(config_in_force(config, contents.limits), contents.keys);
     let name_bytes = contents.entries.iter().map(|e| e.host.len()).sum();
     store.reserve(contents.entries.len(), name_bytes);
     for e in &contents.entries {
         store.insert_trusted(
+            &e.partition,
             &e.host,
             e.include_subdomains,
             e.observed,
@@ -480,7 +629,7 @@ pub(crate) fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> Hs
         );
     }
     for t in &contents.tombstones {
-        store.insert_trusted_tombstone(&t.host, t.removed);
+        store.insert_trusted_tombstone(&t.partition, &t.host, t.removed);
     }
     store.count_dropped_on_load(contents.entries_dropped);
     store
@@ -565,7 +714,7 @@ pub(crate) mod tests {
                 expires: t(5000),
             })
             .unwrap();
-            big.insert_trusted_tombstone(&format!("gone{i}.example"), t(i));
+            big.insert_trusted_tombstone("", &format!("gone{i}.example"), t(i));
         }
         // The file says it was written with a capacity of 10 (as a file
         // written with capacity 1000 would raise the limits to 1000).
@@ -586,8 +735,8 @@ pub(crate) mod tests {
         hosts.sort();
         let want: Vec<String> = (990..1000).map(|i| format!("h{i}.s{i}.example")).collect();
         assert_eq!(hosts, want);
-        assert!(small.tombstone_of("gone999.example").is_some());
-        assert!(small.tombstone_of("gone0.example").is_none());
+        assert!(small.tombstone_of("", "gone999.example").is_some());
+        assert!(small.tombstone_of("", "gone0.example").is_none());
     }
 
     #[test]
@@ -606,7 +755,7 @@ pub(crate) mod tests {
             decode(&b, StoreConfig::default()),
             Err(PersistError::UnsupportedVersion {
                 found: 9,
-                supported: 2
+                supported: 3
             })
         ));
     }
@@ -619,8 +768,8 @@ pub(crate) mod tests {
         let tombs = c
             .tombstones
             .iter()
-            .map(|t| Tombstone::new(&t.host, t.removed));
-        encode_parts(limits, c.entries.len(), records, tombs, 0)
+            .map(|t| Tombstone::new(&t.host, &t.partition, t.removed));
+        encode_parts(limits, c.keys, c.entries.len(), records, tombs, 0)
     }
 
     /// A file with a correct header around `body`.
@@ -635,6 +784,7 @@ pub(crate) mod tests {
     fn body_with(r: Record<'_>) -> Vec<u8> {
         encode_parts(
             Limits::new(100, 64),
+            Keys::Plain,
             1,
             std::iter::once(r),
             std::iter::empty(),
@@ -660,11 +810,15 @@ pub(crate) mod tests {
             Err(PersistError::LeftoverBytes(1))
         ));
         assert!(matches!(
-            decode(&file_of(&[100, 64, 0xfc, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0])),
+            decode(&file_of(&[
+                100, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xfc, 0xff, 0xff,
+                0xff, 0xff, 0, 0, 0, 0
+            ])),
             Err(PersistError::CountTooLarge { count, left: 4 }) if count == u32::MAX as u64
         ));
         let r = Record {
             host: "a.example",
+            partition: "",
             include_subdomains: false,
             observed: 0,
             expires: i64::MAX,
@@ -704,8 +858,9 @@ pub(crate) mod tests {
             expires: 1,
             ..r
         });
-        // Limits (2 bytes), count (1), length of the name (1), the name.
-        not_utf8[4] = 0xff;
+        // Limits (2 bytes), keys (17), count (1), length of the name (1),
+        // the name.
+        not_utf8[21] = 0xff;
         assert!(matches!(
             decode(&file_of(&not_utf8)),
             Err(PersistError::Decode(_))
@@ -720,6 +875,7 @@ pub(crate) mod tests {
             ..StoreConfig::default()
         });
         s.insert_trusted(
+            "",
             "a.example",
             false,
             t(0),
@@ -752,6 +908,7 @@ pub(crate) mod tests {
             &u64::MAX.to_le_bytes(),
             &[0xfd],
             &u64::MAX.to_le_bytes(),
+            &[0; 17],
             &[0, 0],
         ]
         .concat();

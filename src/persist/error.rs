@@ -166,6 +166,55 @@ pub enum PersistError {
         .0.skipped.len()
     )]
     NothingImported(Box<ImportReport>),
+    /// A file with hashed hosts holds a host or partition that is not a
+    /// hashed key: refused, so that a hashed store never holds a name.
+    #[error("entry {host:?} of a file with hashed hosts is not a hashed key")]
+    NotHashed {
+        /// The key as found.
+        host: String,
+    },
+    /// A partition key in the file is neither a site nor an IP address in
+    /// canonical form.
+    #[error("invalid partition {partition:?}")]
+    InvalidPartition {
+        /// The partition key as found.
+        partition: String,
+    },
+    /// The store and the file it is saved to do not key hosts alike: one
+    /// hashes host names and the other does not, or both do with different
+    /// salts (another store's file). Merging would mix keys that can never
+    /// match; the file is left as it is.
+    #[error(
+        "the store file {} and this store key hosts differently ({}); save to another file",
+        if *.file_hashed { "hashes host names" } else { "keeps host names" },
+        if *.file_hashed && *.store_hashed { "different salts" } else if *.store_hashed { "this store hashes them" } else { "this store does not hash them" }
+    )]
+    KeysMismatch {
+        /// Whether the file hashes host names.
+        file_hashed: bool,
+        /// Whether the store does.
+        store_hashed: bool,
+    },
+    /// Exporting a store with hashed hosts to curl or JSON: those formats
+    /// need the names, which the store does not have.
+    #[error("this store keeps hashed hosts, not names: it cannot be exported to {format}")]
+    HashedExport {
+        /// The format asked for.
+        format: &'static str,
+    },
+    /// Exporting a partitioned store to curl or JSON, which have no
+    /// partitions: the export would join what the partitions keep apart.
+    #[error("{entries} entries are in partitions, which {format} cannot represent; clear them or export the binary form")]
+    PartitionedExport {
+        /// The format asked for.
+        format: &'static str,
+        /// How many entries are in a partition.
+        entries: usize,
+    },
+    /// Importing a store file with hashed hosts: its entries are hashes,
+    /// not names, and cannot be added to another store.
+    #[error("the file keeps hashed hosts, not names: it cannot be imported")]
+    HashedImport,
 }
 
 impl From<WireError> for PersistError {

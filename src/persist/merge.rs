@@ -16,6 +16,9 @@
 //! - For a host in both, the usage kept is the larger one: the more days
 //!   of use and the later last day of use, whichever record wins.
 //! - The limits written are the larger of ours and the file's.
+//! - Hosts are matched by key and partition: a host in two partitions is
+//!   two entries. The file and the store must key hosts alike (both plain,
+//!   or both hashed with one salt), or nothing is merged.
 
 use std::borrow::Cow;
 
@@ -26,6 +29,7 @@ use super::binary::{
     build_store, config_in_force, encode, encode_parts, Contents, FileEntry, FileTombstone,
     Tombstone, TOMBSTONE_TTL_DAYS,
 };
+use super::error::PersistError;
 use crate::table::Usage;
 use crate::HstsStore;
 
@@ -49,14 +53,24 @@ fn larger_usage(a: Usage, b: Usage) -> Usage {
 /// own index, so no map of the whole file is built. Only when the union
 /// outgrows the capacity is it put through a store, whose eviction policy
 /// then decides what stays.
-pub(crate) fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<Utc>) -> Vec<u8> {
+pub(crate) fn merge_encode(
+    disk: Contents<'_>,
+    ours: &HstsStore,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, PersistError> {
+    if disk.keys != ours.keys() {
+        return Err(PersistError::KeysMismatch {
+            file_hashed: disk.keys.is_hashed(),
+            store_hashed: ours.is_hashed(),
+        });
+    }
     let config = config_in_force(ours.config().clone(), disk.limits);
     let disk_tombs = newest_removals(&disk.tombstones);
     let mut entries = merged_entries(&disk.entries, &disk_tombs, ours);
     entries.retain(|e| now <= e.expires);
     let mut tombs = disk_tombs;
-    for (h, at) in ours.tombstones() {
-        let t = tombs.entry(h).or_insert(at);
+    for (p, h, at) in ours.tombstones() {
+        let t = tombs.entry((p, h)).or_insert(at);
         *t = (*t).max(at);
     }
     if entries.len() > config.capacity_in_force() {
@@ -64,36 +78,42 @@ pub(crate) fn merge_encode(disk: Contents<'_>, ours: &HstsStore, now: DateTime<U
             entries,
             tombstones: tombs
                 .into_iter()
-                .map(|(h, removed)| FileTombstone {
+                .map(|((p, h), removed)| FileTombstone {
                     host: Cow::Borrowed(h),
+                    partition: Cow::Borrowed(p),
                     removed,
                 })
                 .collect(),
             limits: None,
+            keys: disk.keys,
             entries_dropped: 0,
         };
-        return encode(&build_store(contents, config), now);
+        return Ok(encode(&build_store(contents, config), now));
     }
     let keep_after = now - Duration::days(TOMBSTONE_TTL_DAYS);
     let tombs = tombs
         .iter()
         .filter(|(_, t)| **t >= keep_after)
-        .map(|(h, t)| Tombstone::new(h, *t));
+        .map(|((p, h), t)| Tombstone::new(h, p, *t));
     let records = entries.iter().map(FileEntry::record);
-    encode_parts(
+    Ok(encode_parts(
         config.limits(),
+        ours.keys(),
         entries.len(),
         records,
         tombs,
         entries.len() * 32,
-    )
+    ))
 }
 
+/// An entry's identity in a merge: its partition and its key.
+type Key<'a> = (&'a str, &'a str);
+
 /// The newest removal of each host among `tombstones`.
-fn newest_removals<'a>(tombstones: &'a [FileTombstone<'_>]) -> HashMap<&'a str, DateTime<Utc>> {
-    let mut newest: HashMap<&str, DateTime<Utc>> = HashMap::with_capacity(tombstones.len());
+fn newest_removals<'a>(tombstones: &'a [FileTombstone<'_>]) -> HashMap<Key<'a>, DateTime<Utc>> {
+    let mut newest: HashMap<Key<'a>, DateTime<Utc>> = HashMap::with_capacity(tombstones.len());
     for t in tombstones {
-        let at = newest.entry(&*t.host).or_insert(t.removed);
+        let at = newest.entry((&*t.partition, &*t.host)).or_insert(t.removed);
         *at = (*at).max(t.removed);
     }
     newest
@@ -104,51 +124,51 @@ fn newest_removals<'a>(tombstones: &'a [FileTombstone<'_>]) -> HashMap<&'a str, 
 /// usage of the two sides.
 fn merged_entries<'a>(
     disk: &'a [FileEntry<'_>],
-    disk_tombs: &HashMap<&str, DateTime<Utc>>,
+    disk_tombs: &HashMap<Key<'_>, DateTime<Utc>>,
     ours: &'a HstsStore,
 ) -> Vec<FileEntry<'a>> {
     let removed_on_disk =
-        |host: &str, at: DateTime<Utc>| disk_tombs.get(host).is_some_and(|t| removal_wins(*t, at));
-    let removed_by_us = |host: &str, at: DateTime<Utc>| {
-        ours.tombstone_of(host).is_some_and(|t| removal_wins(t, at))
+        |k: Key<'_>, at: DateTime<Utc>| disk_tombs.get(&k).is_some_and(|t| removal_wins(*t, at));
+    let removed_by_us = |(p, h): Key<'_>, at: DateTime<Utc>| {
+        ours.tombstone_of(p, h).is_some_and(|t| removal_wins(t, at))
     };
     let mut out: Vec<FileEntry<'a>> = Vec::with_capacity(disk.len() + ours.len());
     // Hosts in both, and the larger usage of the two sides.
-    let mut both: HashMap<&str, Usage> = HashMap::new();
+    let mut both: HashMap<Key<'a>, Usage> = HashMap::new();
     // Our entries that an entry on disk beats.
-    let mut beaten: HashSet<&str> = HashSet::new();
+    let mut beaten: HashSet<Key<'a>> = HashSet::new();
     for d in disk {
-        if let Some(o) = ours.get_str(&d.host) {
-            let usage = larger_usage(d.usage, ours.usage_of(&d.host).unwrap_or(d.usage));
-            both.insert(&*d.host, usage);
-            if o.observed.timestamp() >= d.observed.timestamp()
-                && !removed_on_disk(&d.host, o.observed)
-            {
+        let k: Key<'a> = (&d.partition, &d.host);
+        if let Some(o) = ours.get_key(k.0, k.1) {
+            let usage = larger_usage(d.usage, ours.usage_in(k.0, k.1).unwrap_or(d.usage));
+            both.insert(k, usage);
+            if o.observed.timestamp() >= d.observed.timestamp() && !removed_on_disk(k, o.observed) {
                 continue; // ours is taken below
             }
-            beaten.insert(&*d.host);
+            beaten.insert(k);
         }
-        if !removed_by_us(&d.host, d.observed) {
+        if !removed_by_us(k, d.observed) {
             out.push(FileEntry {
                 host: Cow::Borrowed(&d.host),
+                partition: Cow::Borrowed(&d.partition),
                 include_subdomains: d.include_subdomains,
                 observed: d.observed,
                 expires: d.expires,
-                usage: both.get(&*d.host).copied().unwrap_or(d.usage),
+                usage: both.get(&k).copied().unwrap_or(d.usage),
             });
         }
     }
     for (o, usage) in ours.iter_with_usage() {
-        if !beaten.contains(o.host)
-            && !removed_on_disk(o.host, o.observed)
-            && !removed_by_us(o.host, o.observed)
+        let k: Key<'a> = (o.partition.unwrap_or(""), o.host);
+        if !beaten.contains(&k) && !removed_on_disk(k, o.observed) && !removed_by_us(k, o.observed)
         {
             out.push(FileEntry {
                 host: Cow::Borrowed(o.host),
+                partition: Cow::Borrowed(k.0),
                 include_subdomains: o.include_subdomains,
                 observed: o.observed,
                 expires: o.expires,
-                usage: both.get(o.host).copied().unwrap_or(usage),
+                usage: both.get(&k).copied().unwrap_or(usage),
             });
         }
     }
@@ -188,7 +208,8 @@ mod tests {
             decode_contents(&encode(&disk, t(0)), Limits::new(5, 64).decode_keep()).unwrap(),
             &ours,
             t(20),
-        );
+        )
+        .unwrap();
         let back = decode(&merged, StoreConfig::default()).unwrap();
         let mut hosts: Vec<&str> = back.iter().map(|e| e.host).collect();
         hosts.sort();
@@ -235,7 +256,8 @@ mod tests {
             decode_contents(&on_disk, Limits::new(100, 64).decode_keep()).unwrap(),
             &ours,
             t(0),
-        );
+        )
+        .unwrap();
         let disk = decode(&merged, StoreConfig::default()).unwrap();
         let a = disk.get_str("a.example").unwrap();
         assert_eq!(a.observed, t(10));
@@ -262,14 +284,16 @@ mod tests {
         let mut observer = HstsStore::new();
         observer.insert_entry(entry(sec(5, 300_000_000))).unwrap();
         let file = encode(&remover, sec(6, 0));
-        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &observer, sec(6, 0));
+        let merged =
+            merge_encode(decode_contents(&file, keep).unwrap(), &observer, sec(6, 0)).unwrap();
         assert!(decode(&merged, StoreConfig::default())
             .unwrap()
             .get_str("a.example")
             .is_none());
         // The other way round: the observation is on disk, we removed.
         let file = encode(&observer, sec(6, 0));
-        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &remover, sec(6, 0));
+        let merged =
+            merge_encode(decode_contents(&file, keep).unwrap(), &remover, sec(6, 0)).unwrap();
         assert!(decode(&merged, StoreConfig::default())
             .unwrap()
             .get_str("a.example")
@@ -278,7 +302,8 @@ mod tests {
         let mut later = HstsStore::new();
         later.insert_entry(entry(sec(6, 0))).unwrap();
         let file = encode(&remover, sec(6, 0));
-        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &later, sec(6, 0));
+        let merged =
+            merge_encode(decode_contents(&file, keep).unwrap(), &later, sec(6, 0)).unwrap();
         assert!(decode(&merged, StoreConfig::default())
             .unwrap()
             .get_str("a.example")
@@ -287,6 +312,7 @@ mod tests {
         // Usage: the more days and the later last day, whichever wins.
         let mut disk = HstsStore::new();
         disk.insert_trusted(
+            "",
             "b.example",
             false,
             sec(0, 0),
@@ -298,6 +324,7 @@ mod tests {
         );
         let mut ours = HstsStore::new();
         ours.insert_trusted(
+            "",
             "b.example",
             true,
             sec(1, 0),
@@ -308,7 +335,7 @@ mod tests {
             },
         );
         let file = encode(&disk, sec(0, 0));
-        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &ours, sec(2, 0));
+        let merged = merge_encode(decode_contents(&file, keep).unwrap(), &ours, sec(2, 0)).unwrap();
         let back = decode(&merged, StoreConfig::default()).unwrap();
         assert!(back.get_str("b.example").unwrap().include_subdomains);
         assert_eq!(

@@ -151,7 +151,7 @@ pub fn save_with(
             binary::decode_contents(&disk, store.config().limits().decode_keep())?,
             store,
             now,
-        ),
+        )?,
     };
     file::write_resolved(&target, meta.as_ref(), &bytes)
 }
@@ -208,7 +208,22 @@ pub fn export(
     format: Format,
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, PersistError> {
+    let name = match format {
+        Format::Binary => return Ok(encode(store, now)),
+        Format::Curl => "curl's format",
+        Format::Json => "JSON",
+    };
+    if store.is_hashed() {
+        return Err(PersistError::HashedExport { format: name });
+    }
     let mut live: Vec<EntryRef<'_>> = store.iter().filter(|e| e.is_live_at(now)).collect();
+    let entries = live.iter().filter(|e| e.partition.is_some()).count();
+    if entries > 0 {
+        return Err(PersistError::PartitionedExport {
+            format: name,
+            entries,
+        });
+    }
     live.sort_by(|a, b| a.host.cmp(b.host));
     match format {
         Format::Binary => Ok(encode(store, now)),
@@ -270,16 +285,33 @@ fn read_entries(
         }
         Format::Binary => {
             let contents = binary::decode_contents(bytes, store.config().limits().decode_keep())?;
+            if contents.keys.is_hashed() {
+                return Err(PersistError::HashedImport);
+            }
             let dropped = usize::try_from(contents.entries_dropped).unwrap_or(usize::MAX);
             report.read = contents.entries.len().saturating_add(dropped);
             report.evicted = dropped;
-            let entries = contents.entries.into_iter().map(|e| Entry {
-                host: e.host.into_owned(),
-                include_subdomains: e.include_subdomains,
-                observed: e.observed,
-                expires: e.expires,
-            });
-            numbered(entries.collect())
+            let mut entries = Vec::with_capacity(contents.entries.len());
+            for (i, e) in contents.entries.into_iter().enumerate() {
+                if !e.partition.is_empty() {
+                    let reason = SkipReason::Partitioned {
+                        host: e.host.into_owned(),
+                        partition: e.partition.into_owned(),
+                    };
+                    report.skipped.push((i + 1, reason));
+                    continue;
+                }
+                entries.push((
+                    i + 1,
+                    Entry {
+                        host: e.host.into_owned(),
+                        include_subdomains: e.include_subdomains,
+                        observed: e.observed,
+                        expires: e.expires,
+                    },
+                ));
+            }
+            entries
         }
         Format::Json => {
             let entries = json::import(bytes)?;

@@ -52,6 +52,15 @@ pub enum SkipReason {
         /// Why the store refused it.
         source: HostError,
     },
+    /// The entry of a store file is in a partition, which an import (into
+    /// no partition) would join with everything else.
+    #[error("{host}: in the partition of {partition}, not imported")]
+    Partitioned {
+        /// The host of the entry.
+        host: String,
+        /// Its partition's top-level site.
+        partition: String,
+    },
     /// The entry breaks the validity rule (see [`EntryProblem`]): a bad
     /// name, an IP literal, an expiry before the observation.
     #[error("{host}: {problem}")]
