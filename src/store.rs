@@ -147,6 +147,11 @@ impl HstsStore {
         self.clock.now()
     }
 
+    /// The store's clock, shared with a private session opened on it.
+    pub(crate) fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Notes the STS fields of a response, at the clock's current time.
     /// See [`HstsStore::note_at`].
     pub fn note<I, S>(&mut self, url: &Url, fields: I, transport: Transport) -> Outcome
