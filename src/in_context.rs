@@ -138,6 +138,30 @@ impl InContext<'_> {
         upgrade_in(self.store, self.ctx, url, now)
     }
 
+    /// The top-level site whose partition a request to `host` in this
+    /// context uses, when the store is partitioned
+    /// ([`StoreConfig::partition`]); `None` otherwise. A navigation (and a
+    /// request without a page) uses the host's own site; a subresource the
+    /// site of its page.
+    ///
+    /// ```
+    /// use hsts::{CanonicalHost, HstsStore, RequestContext, StoreConfig};
+    /// use url::Url;
+    ///
+    /// let mut store = HstsStore::with_config(StoreConfig { partition: true, ..StoreConfig::default() });
+    /// let page = Url::parse("https://www.news.example/").unwrap();
+    /// let img = RequestContext::subresource_of(&page).unwrap();
+    /// let host = CanonicalHost::new("cdn.tracker.example").unwrap();
+    /// assert_eq!(store.in_context(&img).partition(&host).as_deref(), Some("news.example"));
+    /// let nav = RequestContext::navigation();
+    /// assert_eq!(store.in_context(&nav).partition(&host).as_deref(), Some("tracker.example"));
+    /// ```
+    pub fn partition(&self, host: &CanonicalHost) -> Option<String> {
+        self.store
+            .partition_site(self.ctx.partition_top(), host)
+            .map(|s| s.into_owned())
+    }
+
     /// [`HstsStore::lookup_at`] for a request to `host` made in this context.
     pub fn lookup_at(&self, host: &str, now: DateTime<Utc>) -> Result<Option<Match>, HostError> {
         lookup_in(self.store, self.ctx, host, now)
