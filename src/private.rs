@@ -169,7 +169,7 @@ impl SharedHstsStore {
 }
 
 /// The scope of a read through: the session's scope, but never a use.
-fn read_through_scope(scope: LookupScope) -> LookupScope {
+fn read_through_scope(scope: LookupScope<'_>) -> LookupScope<'_> {
     LookupScope {
         counts_as_use: false,
         ..scope
@@ -179,8 +179,10 @@ fn read_through_scope(scope: LookupScope) -> LookupScope {
 impl PrivateSession {
     /// A session with `store`'s settings and clock, in front of `behind`.
     fn open(store: &HstsStore, behind: Behind) -> PrivateSession {
-        let own =
-            HstsStore::with_config(store.config().clone()).with_clock(Arc::clone(store.clock()));
+        // A store with hashed hosts keeps no names in memory: nor does its
+        // session.
+        let own = HstsStore::with_keys(store.config().clone(), store.keys())
+            .with_clock(Arc::clone(store.clock()));
         PrivateSession { own, behind }
     }
 
@@ -267,7 +269,7 @@ impl PrivateSession {
     /// the session does the same.
     pub fn end(self) {}
 
-    fn upgrade_scoped_at(&self, url: &Url, now: DateTime<Utc>, scope: LookupScope) -> Upgrade {
+    fn upgrade_scoped_at(&self, url: &Url, now: DateTime<Utc>, scope: LookupScope<'_>) -> Upgrade {
         let up = self.own.upgrade_scoped_at(url, now, scope);
         if up.is_upgraded() {
             return up;
@@ -284,7 +286,7 @@ impl PrivateSession {
         &self,
         host: &str,
         now: DateTime<Utc>,
-        scope: LookupScope,
+        scope: LookupScope<'_>,
     ) -> Result<Option<Match>, HostError> {
         match host::canonicalize(host)? {
             Host::Ip(_) => Ok(None),
@@ -296,7 +298,7 @@ impl PrivateSession {
         &self,
         host: &CanonicalHost,
         now: DateTime<Utc>,
-        scope: LookupScope,
+        scope: LookupScope<'_>,
     ) -> Option<Match> {
         if let Some(m) = self.own.lookup_scoped_at(host, now, scope) {
             return Some(m);
@@ -352,7 +354,7 @@ impl PrivateInContext<'_> {
     }
 
     /// The context's scope under the session's settings.
-    fn scope(&self) -> LookupScope {
+    fn scope(&self) -> LookupScope<'_> {
         self.ctx.scope(self.session.own.config().navigations_only)
     }
 }
