@@ -271,9 +271,13 @@ fn cli_observe(
         t(at),
     );
     // "code" (a snake_case reason code, null unless ignored) joined the keys
-    // with browsing contexts; the others are as they were.
-    if keys(&m) != ["code", "evicted", "host", "outcome", "reason"] {
+    // with browsing contexts, and "partition" (null unless partitioned)
+    // with partitioning; the others are as they were.
+    if keys(&m) != ["code", "evicted", "host", "outcome", "partition", "reason"] {
         return Err(format!("observe --json keys\n{}", ctx()));
+    }
+    if m["partition"] != Value::Null {
+        return Err(format!("observe --json partition without --partition\n{}", ctx()));
     }
     let want_code = match &want {
         hsts::Outcome::Ignored(r) => Value::from(r.code()),
@@ -333,6 +337,7 @@ fn cli_check(store: &str, at: i64, pin: bool, host_given: &str) -> Result<bool, 
         "hsts",
         "include_subdomains",
         "matched",
+        "partition",
         "source",
     ];
     if keys(&m) != want_keys {

@@ -32,14 +32,67 @@ fn store(accept_from: AcceptFrom, navigations_only: bool) -> HstsStore {
     })
 }
 
-/// The policies measured, with the name the closing note quotes.
-fn policies() -> [(&'static str, AcceptFrom, bool); 4] {
+/// One policy measured, with the name the closing note quotes.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    name: &'static str,
+    accept_from: AcceptFrom,
+    navigations_only: bool,
+    partition: bool,
+    hashed: bool,
+}
+
+const fn policy(name: &'static str, accept_from: AcceptFrom, navigations_only: bool) -> Policy {
+    Policy {
+        name,
+        accept_from,
+        navigations_only,
+        partition: false,
+        hashed: false,
+    }
+}
+
+/// The policies measured: each switch alone, and partitioning in a store
+/// with hashed hosts (hashing alone defends nothing: it hides names at
+/// rest, not bits in a lookup).
+fn policies() -> [Policy; 7] {
+    let partition = Policy {
+        partition: true,
+        ..policy("partition", AcceptFrom::Any, false)
+    };
     [
-        ("any", AcceptFrom::Any, false),
-        ("same-site", AcceptFrom::SameSite, false),
-        ("top-level", AcceptFrom::TopLevel, false),
-        ("navigations-only", AcceptFrom::Any, true),
+        policy("any", AcceptFrom::Any, false),
+        policy("same-site", AcceptFrom::SameSite, false),
+        policy("top-level", AcceptFrom::TopLevel, false),
+        policy("navigations-only", AcceptFrom::Any, true),
+        partition,
+        Policy {
+            name: "hash-hosts",
+            hashed: true,
+            ..policy("", AcceptFrom::Any, false)
+        },
+        Policy {
+            name: "partition+hash-hosts",
+            hashed: true,
+            ..partition
+        },
     ]
+}
+
+/// A preload-free store under policy `p`.
+fn store_for(p: Policy) -> HstsStore {
+    let config = StoreConfig {
+        preload: PreloadSource::Off,
+        accept_from: p.accept_from,
+        navigations_only: p.navigations_only,
+        partition: p.partition,
+        ..StoreConfig::default()
+    };
+    if p.hashed {
+        HstsStore::hashed(config).unwrap()
+    } else {
+        HstsStore::with_config(config)
+    }
 }
 
 /// The tracker's write: embedded in `https://news.example/`, it answers a
@@ -71,10 +124,10 @@ fn read_id(store: &mut HstsStore) -> u32 {
 /// How many of the 32 bits the tracker learns: two users get complementary
 /// identifiers, and a bit is recovered when both read back what was written
 /// (reading 0 everywhere recovers nothing, however many 0-bits there were).
-fn bits_recovered(accept_from: AcceptFrom, navigations_only: bool) -> u32 {
+fn bits_recovered(p: Policy) -> u32 {
     let id = 0xA5C3_0F96_u32;
-    let mut alice = store(accept_from, navigations_only);
-    let mut bob = store(accept_from, navigations_only);
+    let mut alice = store_for(p);
+    let mut bob = store_for(p);
     write_id(&mut alice, id);
     write_id(&mut bob, !id);
     let (a, b) = (read_id(&mut alice), read_id(&mut bob));
@@ -83,18 +136,23 @@ fn bits_recovered(accept_from: AcceptFrom, navigations_only: bool) -> u32 {
 
 #[test]
 fn super_cookie_is_real_under_any_and_defeated_by_each_policy() {
-    for (name, accept_from, navigations_only) in policies() {
-        let bits = bits_recovered(accept_from, navigations_only);
-        println!("super-cookie: {name}: {bits} of 32 bits recovered");
-        let want = if name == "any" { 32 } else { 0 };
-        assert_eq!(bits, want, "{name}");
+    for p in policies() {
+        let bits = bits_recovered(p);
+        println!("super-cookie: {}: {bits} of 32 bits recovered", p.name);
+        let want = if matches!(p.name, "any" | "hash-hosts") {
+            32
+        } else {
+            0
+        };
+        assert_eq!(bits, want, "{}", p.name);
     }
 }
 
 #[test]
 fn first_party_hsts_works_under_every_policy() {
-    for (name, accept_from, navigations_only) in policies() {
-        let mut s = store(accept_from, navigations_only);
+    for p in policies() {
+        let (name, navigations_only) = (p.name, p.navigations_only);
+        let mut s = store_for(p);
         let nav = RequestContext::navigation_from(&url("https://search.example/q")).unwrap();
         let out = s.in_context(&nav).note_at(
             &url("https://bank.example/"),

@@ -66,6 +66,15 @@ pub struct Cli {
     /// upgrade every request (Chromium's kHstsTopLevelNavigationsOnly).
     #[arg(long, global = true)]
     navigations_only: bool,
+    /// Partition dynamic state by top-level site (Firefox, Brave): an entry
+    /// noted on one site's pages is seen only from that site's pages.
+    #[arg(long, global = true)]
+    partition: bool,
+    /// Keep hashes of host names instead of the names (a salted SHA-256
+    /// per store). Applies when the store file is created; a hashed store
+    /// stays hashed, and a plain one cannot become hashed.
+    #[arg(long, global = true)]
+    hash_hosts: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -303,6 +312,8 @@ pub(crate) struct Ctx {
     pub now: DateTime<Utc>,
     pub config: StoreConfig,
     pub store_path: Option<PathBuf>,
+    /// `--hash-hosts`: a new store keeps hashes of host names.
+    pub hash_hosts: bool,
 }
 
 impl Ctx {
@@ -310,15 +321,63 @@ impl Ctx {
     /// that cannot be read is an error.
     pub fn load_store(&self) -> Result<HstsStore, CliError> {
         match &self.store_path {
-            None => Ok(HstsStore::with_config(self.config.clone())),
+            None => self.new_store(),
+            Some(path) if self.hash_hosts && !path.exists() => self.new_store(),
             Some(path) => {
                 let store = hsts::persist::load(path, self.config.clone()).map_err(|e| {
                     CliError::Failed(format!("cannot load store {}: {e}", path.display()))
                 })?;
+                self.check_hashed(path, &store)?;
                 warn_dropped_on_load(path, &store);
                 Ok(store)
             }
         }
+    }
+
+    /// An empty store with the settings, hashed with `--hash-hosts`.
+    fn new_store(&self) -> Result<HstsStore, CliError> {
+        if self.hash_hosts {
+            HstsStore::hashed(self.config.clone())
+                .map_err(|e| CliError::Failed(format!("cannot make a salt: {e}")))
+        } else {
+            Ok(HstsStore::with_config(self.config.clone()))
+        }
+    }
+
+    /// `--hash-hosts` on a store file that keeps names is refused: hashing
+    /// applies when a store file is created.
+    fn check_hashed(&self, path: &std::path::Path, store: &HstsStore) -> Result<(), CliError> {
+        if self.hash_hosts && !store.is_hashed() {
+            return Err(CliError::Failed(format!(
+                "{} keeps host names, not hashes: --hash-hosts applies only when a store file is created",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// With `--hash-hosts`, creates the store file (empty, hashed) if there
+    /// is none yet, and refuses one that keeps names.
+    fn prepare_hashed(&self, path: &std::path::Path) -> Result<(), CliError> {
+        if !self.hash_hosts {
+            return Ok(());
+        }
+        if !path.exists() {
+            let store = self.new_store()?;
+            match hsts::persist::save(&store, path, self.now) {
+                // Another process created it first: its keys are the file's.
+                Ok(()) | Err(hsts::persist::PersistError::KeysMismatch { .. }) => {}
+                Err(e) => {
+                    return Err(CliError::Failed(format!(
+                        "cannot create store {}: {e}",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        let store = hsts::persist::load(path, self.config.clone())
+            .map_err(|e| CliError::Failed(format!("cannot load store {}: {e}", path.display())))?;
+        self.check_hashed(path, &store)
     }
 
     /// Loads, changes and saves the store file under its lock. `--store` is
@@ -327,6 +386,7 @@ impl Ctx {
         let Some(path) = &self.store_path else {
             return Err(CliError::Usage("this command needs --store FILE".into()));
         };
+        self.prepare_hashed(path)?;
         hsts::persist::update(path, self.config.clone(), self.now, |store| {
             warn_dropped_on_load(path, store);
             f(store)
@@ -413,9 +473,11 @@ impl Ctx {
                 max_age_cap: cli.max_age_cap,
                 accept_from: cli.accept_from.into(),
                 navigations_only: cli.navigations_only,
+                partition: cli.partition,
                 ..defaults
             },
             store_path: cli.store.clone(),
+            hash_hosts: cli.hash_hosts,
         })
     }
 

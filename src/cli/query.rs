@@ -76,20 +76,25 @@ pub(crate) fn check(
                 return check_bad_line(out, mode, &bad);
             }
         };
-        let (canonical, found) = match host::canonicalize(&given) {
+        let (canonical, found, partition) = match host::canonicalize(&given) {
             Ok(Host::Domain(d)) => {
                 // A canonical name canonicalises to itself: no error here.
                 let found = store.lookup_at(d.as_str(), ctx.now).ok().flatten();
-                (d.into_string(), found)
+                let partition = if mode == CheckOutput::Json {
+                    store.partition(&d)
+                } else {
+                    None
+                };
+                (d.into_string(), found, partition)
             }
-            Ok(ip @ Host::Ip(_)) => (ip.to_string(), None),
+            Ok(ip @ Host::Ip(_)) => (ip.to_string(), None, None),
             Err(e) => {
                 status = 1;
                 return check_invalid(out, mode, &given, &e);
             }
         };
         known += u64::from(found.is_some());
-        check_answer(out, mode, &given, &canonical, found)
+        check_answer(out, mode, (&given, &canonical), found, partition)
     })?;
     if mode == CheckOutput::Count {
         line(out, &known.to_string())?;
@@ -136,12 +141,14 @@ fn check_invalid(
 }
 
 /// Prints the answer for one valid host.
+/// `partition` is the top-level site whose partition was looked in, in a
+/// partitioned store.
 fn check_answer(
     out: &mut dyn Write,
     mode: CheckOutput,
-    given: &str,
-    canonical: &str,
+    (given, canonical): (&str, &str),
     found: Option<hsts::Match>,
+    partition: Option<String>,
 ) -> Result<(), CliError> {
     match mode {
         CheckOutput::Count => Ok(()),
@@ -159,6 +166,7 @@ fn check_answer(
                     "matched": m.host,
                     "include_subdomains": m.include_subdomains,
                     "expires": m.expires.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    "partition": partition,
                 }),
                 None => json!({
                     "host": given,
@@ -168,6 +176,7 @@ fn check_answer(
                     "matched": Value::Null,
                     "include_subdomains": Value::Null,
                     "expires": Value::Null,
+                    "partition": partition,
                 }),
             };
             line(out, &v.to_string())
@@ -233,12 +242,15 @@ pub(crate) fn observe(
     let transport = Transport::from_flags(secure, response.cert_errors);
     let fields: Vec<Vec<u8>> = response.values.iter().map(os_bytes).collect();
     let now = ctx.now;
-    let (outcome, evicted) = ctx.update_store(|store| {
+    let (outcome, evicted, partition) = ctx.update_store(|store| {
         let before = store.evictions();
-        let outcome = store
-            .in_context(&response.context)
-            .note_at(&url, &fields, transport, now);
-        (outcome, store.evictions().since(before))
+        let mut view = store.in_context(&response.context);
+        let outcome = view.note_at(&url, &fields, transport, now);
+        let partition = match url.host().map(host::from_url_host) {
+            Some(Ok(Host::Domain(d))) => view.partition(&d),
+            _ => None,
+        };
+        (outcome, store.evictions().since(before), partition)
     })?;
     if evicted.total() > 0 {
         // Nothing is evicted in silence.
@@ -260,6 +272,7 @@ pub(crate) fn observe(
                 "host": host,
                 "reason": reason,
                 "code": code,
+                "partition": partition,
                 "evicted": {
                     "site_quota": evicted.site_quota,
                     "capacity": evicted.capacity,
