@@ -707,6 +707,12 @@ impl HstsStore {
         self.get_key("", canonical)
     }
 
+    /// The entry of exactly this canonical name outside any partition,
+    /// hashed first in a hashed store.
+    pub(crate) fn get_named(&self, canonical: &str) -> Option<EntryRef<'_>> {
+        self.get_key("", &self.key_of(canonical))
+    }
+
     /// The entry stored under exactly this key in partition `part`.
     pub(crate) fn get_key(&self, part: &str, key: &str) -> Option<EntryRef<'_>> {
         self.find(part, key).map(|id| self.table.entry(id))

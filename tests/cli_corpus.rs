@@ -277,7 +277,10 @@ fn cli_observe(
         return Err(format!("observe --json keys\n{}", ctx()));
     }
     if m["partition"] != Value::Null {
-        return Err(format!("observe --json partition without --partition\n{}", ctx()));
+        return Err(format!(
+            "observe --json partition without --partition\n{}",
+            ctx()
+        ));
     }
     let want_code = match &want {
         hsts::Outcome::Ignored(r) => Value::from(r.code()),

@@ -172,11 +172,13 @@ pub(crate) fn forget(
     Ok(0)
 }
 
-/// `hsts list [--json]`: the live dynamic entries, sorted by host.
+/// `hsts list [--json]`: the live dynamic entries, sorted by host (the
+/// hashes of a store with hashed hosts). An entry in a partition shows its
+/// top-level site as a fourth column, and as `partition` in JSON.
 pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, CliError> {
     let store = ctx.load_store()?;
     let mut entries: Vec<_> = store.iter().filter(|e| e.is_live_at(ctx.now)).collect();
-    entries.sort_by(|a, b| a.host.cmp(b.host));
+    entries.sort_by(|a, b| (a.host, a.partition).cmp(&(b.host, b.partition)));
     for e in entries {
         if json {
             let v = json!({
@@ -184,18 +186,21 @@ pub(crate) fn list(ctx: &Ctx, out: &mut dyn Write, json: bool) -> Result<u8, Cli
                 "include_subdomains": e.include_subdomains,
                 "observed": rfc3339(e.observed),
                 "expires": rfc3339(e.expires),
+                "partition": e.partition,
             });
             line(out, &v.to_string())?;
         } else {
-            line(
-                out,
-                &format!(
-                    "{}\t{}\t{}",
-                    e.host,
-                    e.include_subdomains,
-                    rfc3339(e.expires)
-                ),
-            )?;
+            let mut text = format!(
+                "{}\t{}\t{}",
+                e.host,
+                e.include_subdomains,
+                rfc3339(e.expires)
+            );
+            if let Some(p) = e.partition {
+                text.push('\t');
+                text.push_str(p);
+            }
+            line(out, &text)?;
         }
     }
     Ok(0)

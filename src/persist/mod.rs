@@ -376,7 +376,7 @@ fn insert_all(store: &mut HstsStore, todo: Vec<(usize, Entry)>, report: &mut Imp
     let evictions = store.evictions();
     let was_there: Vec<bool> = todo
         .iter()
-        .map(|(_, e)| store.get_str(&e.host).is_some())
+        .map(|(_, e)| store.get_named(&e.host).is_some())
         .collect();
     let hosts: Vec<String> = todo.iter().map(|(_, e)| e.host.clone()).collect();
     for (pos, e) in todo {
@@ -389,7 +389,7 @@ fn insert_all(store: &mut HstsStore, todo: Vec<(usize, Entry)>, report: &mut Imp
         }
     }
     for (host, was) in hosts.iter().zip(&was_there) {
-        match (store.get_str(host).is_some(), *was) {
+        match (store.get_named(host).is_some(), *was) {
             (true, true) => report.updated += 1,
             (true, false) => report.added += 1,
             (false, _) => {}
