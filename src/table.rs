@@ -1,6 +1,6 @@
 //! The compact table behind [`HstsStore`](crate::HstsStore): every dynamic
 //! entry in one slab, every name in one arena, and three indexes threaded
-//! through the slab, so that an entry costs 48 bytes plus its name plus two
+//! through the slab, so that an entry costs 56 bytes plus its name plus two
 //! hash-table cells, with no allocation of its own.
 //!
 //! - **Slab.** `slots[i]` holds entry `i`: where its name lies in the arena,
