@@ -557,7 +557,7 @@ fn parse_finding(raw: &[u8], e: &HeaderError, seen: &[Seen<'_>]) -> Finding {
             (
                 Code::CommaSeparator,
                 format!(
-                    "a comma at byte {at}: directives are separated by ';', never ',', so {IGNORED} \
+                    "a comma at byte {at}: directives are separated by ';', never ',', so {IGNORED}, \
                      and the site gets no HSTS at all. {fix} (if two Strict-Transport-Security \
                      headers were joined with a comma by a proxy, send only one)"
                 ),
@@ -726,15 +726,14 @@ pub fn describe_seconds(secs: u64) -> String {
             format!("{n} {unit}s")
         }
     }
-    const UNITS: [(u64, &str); 5] = [
+    const UNITS: [(u64, &str); 4] = [
         (ONE_YEAR, "year"),
         (86_400, "day"),
         (3_600, "hour"),
         (60, "minute"),
-        (1, "second"),
     ];
-    if secs == 0 {
-        return "0 seconds".into();
+    if secs < 60 {
+        return plural(secs, "second");
     }
     if let Some((size, unit)) = UNITS.into_iter().find(|(size, _)| secs % size == 0) {
         return plural(secs / size, unit);
@@ -1031,7 +1030,7 @@ fn ramp_up_message(age: u64) -> String {
     });
     match RAMP_UP.iter().position(|s| s.header.max_age == age) {
         Some(i) => format!(
-            "{} is step {} of the staged ramp-up ({steps}; `hsts build --plan`): browsers \
+            "{} is the max-age of step {} of the staged ramp-up ({steps}; `hsts build --plan`): browsers \
              keep the policy for {} after each visit, so a mistake is cheap to undo.{next}",
             max_age_words(age),
             i + 1,
@@ -1105,11 +1104,11 @@ mod tests {
                 },
                 Seen::Directive {
                     name: b"x",
-                    name_at: 20,
+                    name_at: 19,
                     eq_at: None,
                     value: None
                 },
-                Seen::Empty(22),
+                Seen::Empty(21),
             ]
         );
     }

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use hsts::{AcceptFrom, HstsStore, PreloadSource, RequestContext, StoreConfig};
 use hsts::{SuffixList, SuffixSource};
 
+mod build_cmd;
 mod input;
+mod lint_cmd;
 mod preload_cmd;
 mod query;
 mod store_cmd;
@@ -215,6 +217,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lint STS values for deployment. Exit 0 if no error, 1 if any. ("-" reads stdin.)
+    Lint(lint_cmd::LintArgs),
+    /// Build a header value or a server snippet, or print the staged ramp-up (--plan).
+    Build(build_cmd::BuildArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -504,6 +510,8 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             store_cmd::forget(ctx, out, what, json)
         }
         Command::List { json } => store_cmd::list(ctx, out, json),
+        Command::Lint(args) => lint_cmd::run(out, args),
+        Command::Build(args) => build_cmd::run(out, args),
     }
 }
 
