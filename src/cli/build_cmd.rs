@@ -19,14 +19,15 @@ pub(crate) struct BuildArgs {
     /// Add includeSubDomains: the policy covers every subdomain.
     #[arg(long)]
     include_subdomains: bool,
-    /// Add preload (needs a year or more and --include-subdomains).
-    #[arg(long)]
+    /// Add preload (needs a year or more and --include-subdomains). Here
+    /// --preload is this flag, not the global --preload FILE.
+    #[arg(long = "preload", id = "preload_directive")]
     preload: bool,
     /// Print a ready snippet for this server instead of the bare value.
     #[arg(long = "for", value_enum, value_name = "SERVER")]
     server: Option<Server>,
     /// Print the staged ramp-up to preloading, with what to verify before each step.
-    #[arg(long, conflicts_with_all = ["max_age", "include_subdomains", "preload", "server"])]
+    #[arg(long, conflicts_with_all = ["max_age", "include_subdomains", "preload_directive", "server"])]
     plan: bool,
 }
 

@@ -37,10 +37,10 @@ pub struct Cli {
     /// Switch the localhost exemption off.
     #[arg(long, global = true)]
     pin_localhost: bool,
-    /// Use this compiled preload list instead of the built-in one.
+    /// Use this compiled preload list instead of the built-in one. Given
+    /// before the command (not global: `hsts build --preload` is a flag).
     #[arg(
         long,
-        global = true,
         value_name = "FILE",
         conflicts_with = "no_preload"
     )]
@@ -392,7 +392,9 @@ impl Ctx {
             (Some(path), false) => PreloadSource::List(Arc::new(preload_cmd::load_file(path)?)),
             (None, false) => PreloadSource::Builtin,
         };
-        if let Some(list) = preload.list() {
+        // lint and build never consult the list: no warning about its age.
+        let uses_list = !matches!(cli.command, Command::Lint(_) | Command::Build(_));
+        if let Some(list) = preload.list().filter(|_| uses_list) {
             let age = (now.date_naive() - list.date()).num_days();
             if age > STALE_WARNING_DAYS {
                 eprintln!(
