@@ -39,11 +39,7 @@ pub struct Cli {
     pin_localhost: bool,
     /// Use this compiled preload list instead of the built-in one. Given
     /// before the command (not global: `hsts build --preload` is a flag).
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "no_preload"
-    )]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_preload")]
     preload: Option<PathBuf>,
     /// Use this Public Suffix List (publicsuffix.org format) instead of the
     /// built-in one, to group hosts into sites for quotas and `forget --site`.
