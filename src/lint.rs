@@ -443,7 +443,7 @@ pub fn lint(value: &str, profile: Profile) -> Report {
             }
         }
     }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     Report {
         profile,
         parsed,
@@ -735,7 +735,10 @@ pub fn describe_seconds(secs: u64) -> String {
     if secs < 60 {
         return plural(secs, "second");
     }
-    if let Some((size, unit)) = UNITS.into_iter().find(|(size, _)| secs % size == 0) {
+    if let Some((size, unit)) = UNITS
+        .into_iter()
+        .find(|(size, _)| secs.is_multiple_of(*size))
+    {
         return plural(secs / size, unit);
     }
     let (size, unit) = match secs {
