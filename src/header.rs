@@ -251,35 +251,86 @@ impl StsHeader {
     /// assert_eq!(e.kind, HeaderErrorKind::MissingMaxAge);
     /// ```
     pub fn parse_bytes(value: &[u8]) -> Result<StsHeader, HeaderError> {
-        let mut lx = Lexer { s: value, pos: 0 };
-        let mut seen = Directives::default();
-        loop {
-            // [ directive ]
-            lx.skip_lws()?;
-            let name_at = lx.pos;
-            let name = lx.token();
-            if !name.is_empty() {
-                lx.skip_lws()?;
-                let value = directive_value(&mut lx)?;
-                seen.take(name, name_at, value)?;
-            }
-            // *( ";" [ directive ] )
-            match lx.peek() {
-                None => break,
-                Some(b';') => lx.pos += 1,
-                Some(_) if name.is_empty() && lx.pos == name_at => {
-                    return Err(lx.unexpected(HeaderErrorKind::InvalidName));
-                }
-                Some(_) => return Err(lx.unexpected(HeaderErrorKind::UnexpectedData)),
-            }
-        }
-        seen.finish(value.len())
+        parse_observed(value, |_| {})
     }
 
     /// Parses one field value given as a string; see [`StsHeader::parse_bytes`].
     pub fn parse(value: &str) -> Result<StsHeader, HeaderError> {
         Self::parse_bytes(value.as_bytes())
     }
+}
+
+/// One element of the directive list as the parser accepted it, for
+/// `crate::lint`: the same single pass as [`StsHeader::parse_bytes`], so
+/// that lint reads a value exactly as a user agent does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen<'a> {
+    /// An empty list element (`;;`, or a `;` at the end), at this offset.
+    Empty(usize),
+    /// A directive.
+    Directive {
+        /// The name as sent.
+        name: &'a [u8],
+        /// Where the name starts.
+        name_at: usize,
+        /// Where the `=` is, if the directive has a value.
+        eq_at: Option<usize>,
+        /// The value's raw span (quotes included), if any.
+        value: Option<(usize, usize)>,
+    },
+}
+
+/// [`StsHeader::parse_bytes`], calling `observe` for each list element
+/// once it has been accepted.
+pub(crate) fn parse_observed<'a>(
+    value: &'a [u8],
+    mut observe: impl FnMut(Seen<'a>),
+) -> Result<StsHeader, HeaderError> {
+    let mut lx = Lexer { s: value, pos: 0 };
+    let mut seen = Directives::default();
+    loop {
+        // [ directive ]
+        lx.skip_lws()?;
+        let name_at = lx.pos;
+        let name = lx.token();
+        if !name.is_empty() {
+            lx.skip_lws()?;
+            let eq_at = (lx.peek() == Some(b'=')).then_some(lx.pos);
+            let value = directive_value(&mut lx)?;
+            let span = value
+                .as_ref()
+                .map(|(_, at)| (*at, value_end(&lx.s[..lx.pos], *at)));
+            seen.take(name, name_at, value)?;
+            observe(Seen::Directive {
+                name,
+                name_at,
+                eq_at,
+                value: span,
+            });
+        } else if matches!(lx.peek(), None | Some(b';')) {
+            observe(Seen::Empty(name_at));
+        }
+        // *( ";" [ directive ] )
+        match lx.peek() {
+            None => break,
+            Some(b';') => lx.pos += 1,
+            Some(_) if name.is_empty() && lx.pos == name_at => {
+                return Err(lx.unexpected(HeaderErrorKind::InvalidName));
+            }
+            Some(_) => return Err(lx.unexpected(HeaderErrorKind::UnexpectedData)),
+        }
+    }
+    seen.finish(value.len())
+}
+
+/// The end of a directive value that starts at `at`, given the input up to
+/// the cursor (which is past the value and its trailing LWS).
+fn value_end(upto: &[u8], at: usize) -> usize {
+    let mut end = upto.len();
+    while end > at && matches!(upto[end - 1], b' ' | b'\t' | b'\r' | b'\n') {
+        end -= 1;
+    }
+    end
 }
 
 /// `[ "=" directive-value ]` after a directive name, with the offset of

@@ -70,6 +70,19 @@
 //! clients that accept invalid certificates, and keeping the store in a file
 //! between runs.
 //!
+//! ## Linting a header for deployment
+//!
+//! [`lint`] reads a value exactly as the store does and reports what a
+//! browser will do with it, and what hstspreload.org, the Mozilla
+//! Observatory or SSL Labs will say:
+//!
+//! ```
+//! use hsts::lint::{lint, Profile};
+//!
+//! let report = lint("max-age=31536000;includeSubDomains;Preload", Profile::Preload);
+//! assert!(report.valid() && report.preload_ready());
+//! ```
+//!
 //! A wall clock is injected, never read deep inside: give the store a
 //! [`clock::FixedClock`] in tests, and the time-free methods (`note`,
 //! `lookup`, `upgrade`) use it.
@@ -84,6 +97,7 @@ pub mod host;
 pub mod http;
 #[doc(hidden)]
 pub mod internal;
+pub mod lint;
 pub mod persist;
 pub mod preload;
 

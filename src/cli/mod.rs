@@ -13,7 +13,9 @@ use std::sync::Arc;
 use hsts::{AcceptFrom, HstsStore, PreloadSource, RequestContext, StoreConfig};
 use hsts::{SuffixList, SuffixSource};
 
+mod build_cmd;
 mod input;
+mod lint_cmd;
 mod preload_cmd;
 mod query;
 mod store_cmd;
@@ -35,13 +37,9 @@ pub struct Cli {
     /// Switch the localhost exemption off.
     #[arg(long, global = true)]
     pin_localhost: bool,
-    /// Use this compiled preload list instead of the built-in one.
-    #[arg(
-        long,
-        global = true,
-        value_name = "FILE",
-        conflicts_with = "no_preload"
-    )]
+    /// Use this compiled preload list instead of the built-in one. Given
+    /// before the command (not global: `hsts build --preload` is a flag).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_preload")]
     preload: Option<PathBuf>,
     /// Use this Public Suffix List (publicsuffix.org format) instead of the
     /// built-in one, to group hosts into sites for quotas and `forget --site`.
@@ -224,6 +222,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lint STS values for deployment. Exit 0 if no error, 1 if any. ("-" reads stdin.)
+    Lint(lint_cmd::LintArgs),
+    /// Build a header value or a server snippet, or print the staged ramp-up (--plan).
+    Build(build_cmd::BuildArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -446,7 +448,9 @@ impl Ctx {
             (Some(path), false) => PreloadSource::List(Arc::new(preload_cmd::load_file(path)?)),
             (None, false) => PreloadSource::Builtin,
         };
-        if let Some(list) = preload.list() {
+        // lint and build never consult the list: no warning about its age.
+        let uses_list = !matches!(cli.command, Command::Lint(_) | Command::Build(_));
+        if let Some(list) = preload.list().filter(|_| uses_list) {
             let age = (now.date_naive() - list.date()).num_days();
             if age > STALE_WARNING_DAYS {
                 eprintln!(
@@ -566,6 +570,8 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             store_cmd::forget(ctx, out, what, json)
         }
         Command::List { json } => store_cmd::list(ctx, out, json),
+        Command::Lint(args) => lint_cmd::run(out, args),
+        Command::Build(args) => build_cmd::run(out, args),
     }
 }
 
