@@ -10,6 +10,9 @@ use crate::{CanonicalHost, EntryRef, HstsStore};
 pub trait StoreInternals {
     /// The entry stored under exactly this (already canonical) name.
     fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>>;
+    /// The entry stored under exactly this key in partition `partition`
+    /// (empty: none).
+    fn get_in(&self, partition: &str, key: &str) -> Option<EntryRef<'_>>;
     /// The remembered removals and when they happened (keys only, in any
     /// partition).
     fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_;
@@ -26,6 +29,10 @@ pub trait StoreInternals {
 impl StoreInternals for HstsStore {
     fn get_str(&self, canonical: &str) -> Option<EntryRef<'_>> {
         HstsStore::get_str(self, canonical)
+    }
+
+    fn get_in(&self, partition: &str, key: &str) -> Option<EntryRef<'_>> {
+        HstsStore::get_key(self, partition, key)
     }
 
     fn tombstones(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> + '_ {

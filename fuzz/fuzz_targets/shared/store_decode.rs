@@ -18,20 +18,20 @@ fn check(data: &[u8]) {
     if let Ok(store) = hsts::persist::decode(data, config.clone()) {
         let now = Utc.timestamp_opt(0, 0).unwrap();
         // The limits in force are the larger of the configured ones and
-        // the file's (format version 2), the file's capped at MAX_CAPACITY.
+        // the file's (format version 2 and later), the file's capped at MAX_CAPACITY.
         let capacity = store.config().capacity_in_force();
         assert!(capacity >= config.capacity && capacity <= hsts::MAX_CAPACITY);
         assert!(store.len() <= capacity);
         assert!(store.tombstones().count() <= 2 * capacity);
         for e in store.iter() {
-            assert_eq!(store.get_str(e.host), Some(e));
+            assert_eq!(store.get_in(e.partition.unwrap_or(""), e.host), Some(e));
         }
         let again = hsts::persist::decode(&hsts::persist::encode(&store, now), config.clone())
             .expect("re-encoded store decodes");
         let mut a: Vec<_> = store.iter().filter(|e| e.is_live_at(now)).collect();
         let mut b: Vec<_> = again.iter().collect();
-        a.sort_by(|x, y| x.host.cmp(y.host));
-        b.sort_by(|x, y| x.host.cmp(y.host));
+        a.sort_by(|x, y| (x.host, x.partition).cmp(&(y.host, y.partition)));
+        b.sort_by(|x, y| (x.host, x.partition).cmp(&(y.host, y.partition)));
         assert_eq!(a, b);
     }
 }
