@@ -9,14 +9,22 @@
 //! purges and clock moves run through both, over hosts drawn from a tiny
 //! label alphabet so that names collide and nest all the time.
 //!
-//! Each case also draws a policy (`accept_from`, `navigations_only`) and
-//! each observation and query a browsing context (a navigation, or a
-//! subresource of a page on one of the same hosts); the model applies the
-//! first-party rules, navigation-only upgrades and write dampening from their
-//! definitions (issue #11).
+//! Each case also draws a policy (`accept_from`, `navigations_only`,
+//! `partition`), whether the store hashes its hosts, and for each
+//! observation and query a browsing context (a navigation, or a subresource
+//! of a page on one of the same hosts); the model applies the first-party
+//! rules, navigation-only upgrades, partitions and write dampening from
+//! their definitions (issue #11). A partitioned model keys its rows by
+//! (partition site, host): the site of the top-level page for a
+//! subresource, the host's own site for a navigation or a context-free
+//! call. A hashed store must answer exactly as the model does, except that
+//! the names it reports are hashes: those are checked to be well formed
+//! and to stand for one name each, consistently.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use hsts::{AcceptFrom, HstsStore, RequestContext, StoreConfig, Transport};
+use hsts::{AcceptFrom, CanonicalHost, HstsStore, RequestContext, StoreConfig, Transport};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use url::Url;
@@ -88,11 +96,13 @@ fn gen_ctx() -> impl Strategy<Value = GenCtx> {
     ]
 }
 
-/// The store's policy switches.
+/// The store's policy switches, and whether it hashes its hosts.
 #[derive(Debug, Clone, Copy)]
 struct Policy {
     accept_from: AcceptFrom,
     navigations_only: bool,
+    partition: bool,
+    hashed: bool,
 }
 
 fn gen_policy() -> impl Strategy<Value = Policy> {
@@ -103,11 +113,80 @@ fn gen_policy() -> impl Strategy<Value = Policy> {
             AcceptFrom::TopLevel,
         ]),
         any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(accept_from, navigations_only)| Policy {
-            accept_from,
-            navigations_only,
+        .prop_map(
+            |(accept_from, navigations_only, partition, hashed)| Policy {
+                accept_from,
+                navigations_only,
+                partition,
+                hashed,
+            },
+        )
+}
+
+fn store_of(policy: Policy) -> HstsStore {
+    let config = StoreConfig {
+        accept_from: policy.accept_from,
+        navigations_only: policy.navigations_only,
+        partition: policy.partition,
+        ..StoreConfig::default()
+    };
+    if policy.hashed {
+        HstsStore::hashed(config).expect("a random salt")
+    } else {
+        HstsStore::with_config(config)
+    }
+}
+
+/// Whether `s` has the shape of a hashed key: 32 hex digits (a site or a
+/// partition), or two such around a dot (a host).
+fn is_hash(s: &str, parts: usize) -> bool {
+    s.len() == parts * 33 - 1
+        && s.split('.').count() == parts
+        && s.split('.').all(|h| {
+            h.len() == 32
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         })
+}
+
+/// The names a store reports against the model's. A plain store reports
+/// the model's names; a hashed one a key per name that must be well formed,
+/// the same every time for a name, different for different names, and end
+/// in the same site hash for the names of one site.
+#[derive(Debug, Default)]
+struct Names {
+    hashed: bool,
+    host: HashMap<String, String>,
+    back: HashMap<String, String>,
+    site: HashMap<String, String>,
+}
+
+impl Names {
+    fn check(&mut self, got: &str, want: &str) -> Result<(), TestCaseError> {
+        if !self.hashed {
+            prop_assert_eq!(got, want);
+            return Ok(());
+        }
+        prop_assert!(is_hash(got, 2), "not a hashed key: {}", got);
+        let seen = self.host.entry(want.to_owned()).or_insert(got.to_owned());
+        prop_assert_eq!(seen.as_str(), got, "two keys for {}", want);
+        let back = self.back.entry(got.to_owned()).or_insert(want.to_owned());
+        prop_assert_eq!(back.as_str(), want, "one key for two names");
+        let site_hash = self
+            .site
+            .entry(site(want).to_owned())
+            .or_insert(got[33..].to_owned());
+        prop_assert_eq!(
+            site_hash.as_str(),
+            &got[33..],
+            "two site keys for {}",
+            site(want)
+        );
+        Ok(())
+    }
 }
 
 fn request_context(ctx: &GenCtx) -> RequestContext {
@@ -138,6 +217,11 @@ enum Op {
     /// Move the clock by this many seconds (mostly forward).
     Advance(i64),
     Purge,
+    /// `remove_at`: the host goes from every partition.
+    Remove(GenHost),
+    /// `clear_site_at`: the site's hosts go from every partition, and the
+    /// site's own partition goes whole.
+    ClearSite(GenHost),
 }
 
 fn gen_op() -> impl Strategy<Value = Op> {
@@ -148,13 +232,25 @@ fn gen_op() -> impl Strategy<Value = Op> {
         5 => (gen_host(), gen_ctx()).prop_map(|(h, c)| Op::Query(h, c)),
         3 => prop_oneof![4 => 0i64..700, 1 => -50i64..0, 1 => Just(10_000_000i64)].prop_map(Op::Advance),
         1 => Just(Op::Purge),
+        1 => gen_host().prop_map(Op::Remove),
+        1 => gen_host().prop_map(Op::ClearSite),
     ]
+}
+
+/// A row of the model: the partition (the top-level site; empty when the
+/// store is not partitioned), the host, includeSubDomains, the expiry.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Row {
+    part: String,
+    host: String,
+    isd: bool,
+    expires: DateTime<Utc>,
 }
 
 /// The reference model.
 #[derive(Debug)]
 struct Model {
-    rows: Vec<(String, bool, DateTime<Utc>)>,
+    rows: Vec<Row>,
     policy: Policy,
 }
 
@@ -179,12 +275,28 @@ fn model_expiry(now: DateTime<Utc>, max_age: u64) -> DateTime<Utc> {
 }
 
 impl Model {
-    fn position(&self, host: &str) -> Option<usize> {
-        self.rows.iter().position(|(h, _, _)| h == host)
+    /// The partition of a request to `host` in `ctx`: the page's site for
+    /// a subresource, the host's own site otherwise; none (empty) when the
+    /// store is not partitioned.
+    fn partition(&self, host: &str, ctx: &GenCtx) -> String {
+        if !self.policy.partition {
+            return String::new();
+        }
+        match ctx {
+            Some((top, false)) => site(&top.canonical).to_owned(),
+            _ => site(host).to_owned(),
+        }
     }
 
-    fn live(&self, host: &str, now: DateTime<Utc>) -> bool {
-        self.position(host).is_some_and(|i| now <= self.rows[i].2)
+    fn position(&self, part: &str, host: &str) -> Option<usize> {
+        self.rows
+            .iter()
+            .position(|r| r.part == part && r.host == host)
+    }
+
+    fn live(&self, part: &str, host: &str, now: DateTime<Utc>) -> bool {
+        self.position(part, host)
+            .is_some_and(|i| now <= self.rows[i].expires)
     }
 
     /// Whether a response from `host` in `ctx` may set HSTS: navigations
@@ -217,8 +329,9 @@ impl Model {
         if transport != Transport::Secure || !self.may_set(host, ctx) {
             return "ignored";
         }
-        let was_live = self.live(host, now);
-        let pos = self.position(host);
+        let part = self.partition(host, ctx);
+        let was_live = self.live(&part, host, now);
+        let pos = self.position(&part, host);
         if max_age == 0 {
             if let Some(i) = pos {
                 self.rows.remove(i);
@@ -228,13 +341,19 @@ impl Model {
                 (None, _) | (Some(_), false) => "ignored",
             };
         }
-        let row = (host.to_owned(), isd, model_expiry(now, max_age));
+        let row = Row {
+            part,
+            host: host.to_owned(),
+            isd,
+            expires: model_expiry(now, max_age),
+        };
         // Write dampening: the same includeSubDomains and an expiry within a
         // day of a stored one that is more than a day away leave it as it is.
         let day = Duration::days(1);
         if let Some(i) = pos {
-            let (_, old_isd, old_exp) = &self.rows[i];
-            if *old_isd == isd && *old_exp - now > day && (row.2 - *old_exp).abs() < day {
+            let old = &self.rows[i];
+            if old.isd == isd && old.expires - now > day && (row.expires - old.expires).abs() < day
+            {
                 return "unchanged";
             }
         }
@@ -250,37 +369,54 @@ impl Model {
     }
 
     /// §8.2 by linear scan: the congruent entry if it is live, else the
-    /// nearest live superdomain entry asserting includeSubDomains.
-    fn lookup(&self, host: &str, now: DateTime<Utc>) -> Option<(String, bool, DateTime<Utc>)> {
+    /// nearest live superdomain entry asserting includeSubDomains. A
+    /// context-free lookup is a navigation: the host's own partition.
+    fn lookup(&self, host: &str, now: DateTime<Utc>) -> Option<Row> {
         self.lookup_in(host, &None, now)
     }
 
     /// A lookup in `ctx`: with navigations_only, a subresource sees no
-    /// dynamic entry (and the alphabet has no preloaded host).
-    fn lookup_in(
-        &self,
-        host: &str,
-        ctx: &GenCtx,
-        now: DateTime<Utc>,
-    ) -> Option<(String, bool, DateTime<Utc>)> {
+    /// dynamic entry (and the alphabet has no preloaded host); with
+    /// partitions, only the rows of the request's partition count.
+    fn lookup_in(&self, host: &str, ctx: &GenCtx, now: DateTime<Utc>) -> Option<Row> {
         if self.policy.navigations_only && matches!(ctx, Some((_, false))) {
             return None;
         }
-        let live = |r: &&(String, bool, DateTime<Utc>)| now <= r.2;
-        if let Some(r) = self.rows.iter().filter(live).find(|r| r.0 == host) {
+        let part = self.partition(host, ctx);
+        let seen = |r: &&Row| r.part == part && now <= r.expires;
+        if let Some(r) = self.rows.iter().filter(seen).find(|r| r.host == host) {
             return Some(r.clone());
         }
         self.rows
             .iter()
-            .filter(live)
-            .filter(|r| r.1 && host.ends_with(&format!(".{}", r.0)))
-            .max_by_key(|r| r.0.len())
+            .filter(seen)
+            .filter(|r| r.isd && host.ends_with(&format!(".{}", r.host)))
+            .max_by_key(|r| r.host.len())
             .cloned()
     }
 
     fn purge(&mut self, now: DateTime<Utc>) -> usize {
         let before = self.rows.len();
-        self.rows.retain(|r| now <= r.2);
+        self.rows.retain(|r| now <= r.expires);
+        before - self.rows.len()
+    }
+
+    /// `remove_at`: the host in every partition, expired or not. Whether
+    /// there was one.
+    fn remove(&mut self, host: &str) -> bool {
+        let before = self.rows.len();
+        self.rows.retain(|r| r.host != host);
+        before != self.rows.len()
+    }
+
+    /// `clear_site_at`: every host of the domain's site, in every
+    /// partition, and (partitioned) everything in the site's partition.
+    fn clear_site(&mut self, domain: &str) -> usize {
+        let s = site(domain).to_owned();
+        let partition = self.policy.partition;
+        let before = self.rows.len();
+        self.rows
+            .retain(|r| site(&r.host) != s && !(partition && r.part == s));
         before - self.rows.len()
     }
 }
@@ -289,14 +425,62 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
 }
 
+/// The store's entries as the model's rows would be. A hashed store shows
+/// hashes, which must be well formed; only what else they hold compares.
+fn rows_of(store: &HstsStore, hashed: bool) -> Result<Vec<Row>, TestCaseError> {
+    let mut rows = Vec::new();
+    for e in store.iter() {
+        let part = e.partition.unwrap_or("").to_owned();
+        if hashed {
+            prop_assert!(is_hash(e.host, 2), "entry key {}", e.host);
+            prop_assert!(
+                part.is_empty() || is_hash(&part, 1),
+                "partition key {}",
+                part
+            );
+        }
+        rows.push(Row {
+            part,
+            host: e.host.to_owned(),
+            isd: e.include_subdomains,
+            expires: e.expires,
+        });
+    }
+    Ok(rows)
+}
+
+/// Whether the store holds what the model does: the same rows (partition,
+/// host, includeSubDomains, expiry); for a hashed store, the same
+/// partitioned-or-not, includeSubDomains and expiry.
+fn same_rows(store: &HstsStore, model: &Model) -> Result<(), TestCaseError> {
+    let hashed = model.policy.hashed;
+    let blind = |mut rows: Vec<Row>| {
+        if hashed {
+            for r in &mut rows {
+                r.host.clear();
+                if !r.part.is_empty() {
+                    r.part = "p".to_owned();
+                }
+            }
+        }
+        rows.sort();
+        rows
+    };
+    let got = blind(rows_of(store, hashed)?);
+    let want = blind(model.rows.clone());
+    prop_assert_eq!(got, want);
+    Ok(())
+}
+
 /// Runs `ops` through a store and the model, checking every step; returns
 /// both and the final clock.
 fn run_ops(policy: Policy, ops: &[Op]) -> Result<(HstsStore, Model, DateTime<Utc>), TestCaseError> {
-    let mut store = HstsStore::with_config(StoreConfig {
-        accept_from: policy.accept_from,
-        navigations_only: policy.navigations_only,
-        ..StoreConfig::default()
-    });
+    let mut store = store_of(policy);
+    prop_assert_eq!(store.is_hashed(), policy.hashed);
+    let mut names = Names {
+        hashed: policy.hashed,
+        ..Names::default()
+    };
     let mut model = Model {
         rows: Vec::new(),
         policy,
@@ -346,11 +530,21 @@ fn run_ops(policy: Policy, ops: &[Op]) -> Result<(HstsStore, Model, DateTime<Utc
                 let plain = Url::parse(&format!("http://{}/", host.written)).unwrap();
                 let upgraded = store.in_context(&rc).upgrade_at(&plain, now).is_upgraded();
                 prop_assert_eq!(upgraded, want.is_some(), "step {}: upgrade {:?}", step, op);
-                let got = got.map(|m| (m.host, m.include_subdomains, m.expires));
-                let want = want.map(|(h, isd, exp)| (h, isd, Some(exp)));
+                if let (Some(g), Some(w)) = (&got, &want) {
+                    names.check(&g.host, &w.host)?;
+                }
+                let got = got.map(|m| (m.include_subdomains, m.expires));
+                let want = want.map(|r| (r.isd, Some(r.expires)));
                 prop_assert_eq!(&got, &want, "step {}: query {:?} at {}", step, host, now);
                 let known = model.lookup(&host.canonical, now).is_some();
                 prop_assert_eq!(store.is_known_at(&host.written, now), Ok(known));
+                // The partition the request uses, unhashed even in a
+                // hashed store.
+                let canonical = CanonicalHost::new(&host.written).unwrap();
+                let part = store.in_context(&rc).partition(&canonical);
+                let want_part =
+                    Some(model.partition(&host.canonical, ctx)).filter(|p| !p.is_empty());
+                prop_assert_eq!(part, want_part, "step {}: partition of {:?}", step, op);
             }
             Op::Advance(secs) => now += Duration::seconds(*secs),
             Op::Purge => {
@@ -361,9 +555,28 @@ fn run_ops(policy: Policy, ops: &[Op]) -> Result<(HstsStore, Model, DateTime<Utc
                     step
                 );
             }
+            Op::Remove(host) => {
+                let got = store.remove_at(&host.written, now).unwrap();
+                let want = model.remove(&host.canonical);
+                prop_assert_eq!(got.is_some(), want, "step {}: {:?}", step, op);
+                if let Some(e) = got {
+                    names.check(&e.host, &host.canonical)?;
+                }
+            }
+            Op::ClearSite(domain) => {
+                let got = store.clear_site_at(&domain.written, now).unwrap();
+                prop_assert_eq!(
+                    got,
+                    model.clear_site(&domain.canonical),
+                    "step {}: {:?}",
+                    step,
+                    op
+                );
+            }
         }
         prop_assert_eq!(store.len(), model.rows.len(), "step {}: {:?}", step, op);
     }
+    same_rows(&store, &model)?;
     Ok((store, model, now))
 }
 
@@ -384,7 +597,8 @@ proptest! {
         policy in gen_policy(),
         ops in prop::collection::vec(gen_op(), 1..=40),
     ) {
-        let (store, model, now) = run_ops(policy, &ops)?;
+        let (mut store, model, now) = run_ops(policy, &ops)?;
+        let mut names = Names { hashed: policy.hashed, ..Names::default() };
         let labels = ["a", "b", "c"];
         let mut all = Vec::new();
         for x in labels {
@@ -398,9 +612,29 @@ proptest! {
         }
         for probe in [now, now + Duration::seconds(1), now + Duration::seconds(600)] {
             for h in &all {
-                let got = store.lookup_at(h, probe).unwrap().map(|m| (m.host, m.include_subdomains));
-                let want = model.lookup(h, probe).map(|(h, isd, _)| (h, isd));
+                let got = store.lookup_at(h, probe).unwrap();
+                let want = model.lookup(h, probe);
+                if let (Some(g), Some(w)) = (&got, &want) {
+                    names.check(&g.host, &w.host)?;
+                }
+                let got = got.map(|m| (m.include_subdomains, m.expires));
+                let want = want.map(|r| (r.isd, Some(r.expires)));
                 prop_assert_eq!(got, want, "{} at {}", h, probe);
+                // And as a subresource of a page on each site: the page's
+                // partition.
+                for top in all.iter().filter(|t| site(t) == t.as_str()) {
+                    let page = Url::parse(&format!("https://{top}/")).unwrap();
+                    let rc = RequestContext::subresource_of(&page).unwrap();
+                    let ctx: GenCtx = Some((GenHost { written: top.clone(), canonical: top.clone() }, false));
+                    let got = store.in_context(&rc).lookup_at(h, probe).unwrap();
+                    let want = model.lookup_in(h, &ctx, probe);
+                    if let (Some(g), Some(w)) = (&got, &want) {
+                        names.check(&g.host, &w.host)?;
+                    }
+                    let got = got.map(|m| (m.include_subdomains, m.expires));
+                    let want = want.map(|r| (r.isd, Some(r.expires)));
+                    prop_assert_eq!(got, want, "{} from {} at {}", h, top, probe);
+                }
             }
         }
     }
