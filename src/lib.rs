@@ -100,6 +100,8 @@ pub mod internal;
 pub mod lint;
 pub mod persist;
 pub mod preload;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 mod bounds;
 mod config;

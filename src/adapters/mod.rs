@@ -98,6 +98,58 @@ pub(crate) const CREDENTIAL_HEADERS: [http::HeaderName; 3] = [
     http::header::PROXY_AUTHORIZATION,
 ];
 
+/// A client set up so that HSTS would be skipped, found before or while
+/// sending. Never a silent plain-http hop: the call fails with this error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The HTTP client followed a redirect itself, where HSTS never saw the
+    /// hop (reqwest without `redirect::Policy::none()`, a ureq agent without
+    /// `max_redirects(0)`).
+    #[error(
+        "the HTTP client followed a redirect itself (asked for {requested}, answered from {answered}), \
+         so HSTS never saw that hop: build it without redirects \
+         (reqwest: redirect::Policy::none(); ureq: max_redirects(0)) and let the hsts adapter follow them"
+    )]
+    ClientFollowedRedirect {
+        /// The URL the adapter sent.
+        requested: String,
+        /// The URL the response came from.
+        answered: String,
+    },
+    /// The ureq agent would follow up to this many redirects itself.
+    #[error(
+        "the ureq agent follows up to {0} redirects itself, out of reach of HSTS: \
+         configure it with max_redirects(0) and send through hsts::adapters::ureq::send_following_redirects"
+    )]
+    AgentFollowsRedirects(u32),
+}
+
+/// How an adapter decides the [`crate::Transport`] of an https response:
+/// from the [`crate::tls::HstsVerifier`] when it has one, else from the
+/// hand-set `accept_invalid_certs` flag.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Validity {
+    pub(crate) accept_invalid_certs: bool,
+    #[cfg(feature = "rustls")]
+    pub(crate) verifier: Option<std::sync::Arc<crate::tls::HstsVerifier>>,
+}
+
+impl Validity {
+    /// The transport to note a response from the https `url` with.
+    pub(crate) fn transport(&self, url: &Url) -> crate::Transport {
+        if self.accept_invalid_certs {
+            return crate::Transport::CertificateErrors;
+        }
+        #[cfg(feature = "rustls")]
+        if let Some(v) = &self.verifier {
+            return v.transport(url);
+        }
+        let _ = url;
+        crate::Transport::Secure
+    }
+}
+
 /// The default cap on redirect hops.
 pub const DEFAULT_MAX_HOPS: u32 = 10;
 
