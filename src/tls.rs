@@ -105,8 +105,9 @@ impl fmt::Debug for KnownHostCertificateError {
 
 impl KnownHostCertificateError {
     /// The §8.4 error somewhere in `err`: itself, in its chain of sources,
-    /// inside a `rustls::Error`, or inside an `std::io::Error` (whose
-    /// `source()` skips the error it wraps).
+    /// inside a `rustls::Error`, inside an `std::io::Error` (whose
+    /// `source()` skips the error it wraps), or (feature `ureq`) inside a
+    /// `ureq::Error` or the ureq adapter's `UreqError`.
     pub fn find<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Self> {
         let mut next = Some(err);
         while let Some(e) = next {
@@ -129,6 +130,17 @@ impl KnownHostCertificateError {
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             return io.get_ref().and_then(|inner| Self::find(inner));
+        }
+        // ureq's errors do not expose their I/O error as a source.
+        #[cfg(feature = "ureq")]
+        {
+            let ureq = match e.downcast_ref::<crate::adapters::ureq::UreqError>() {
+                Some(crate::adapters::ureq::UreqError::Ureq(u)) => Some(u),
+                _ => e.downcast_ref::<ureq::Error>(),
+            };
+            if let Some(ureq::Error::Io(io)) = ureq {
+                return Self::find(io);
+            }
         }
         None
     }
@@ -260,8 +272,8 @@ impl HstsVerifier {
         roots: impl Into<Arc<RootCertStore>>,
         provider: Arc<CryptoProvider>,
     ) -> Result<Self, VerifierError> {
-        let strict = WebPkiServerVerifier::builder_with_provider(roots.into(), provider.clone())
-            .build()?;
+        let strict =
+            WebPkiServerVerifier::builder_with_provider(roots.into(), provider.clone()).build()?;
         // Fail now rather than in `client_config`.
         rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()?;
@@ -286,8 +298,8 @@ impl HstsVerifier {
     ) -> Result<Self, VerifierError> {
         let provider = default_provider();
         let roots = roots.into();
-        let wrapped = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
-            .build()?;
+        let wrapped =
+            WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone()).build()?;
         Self::with_roots_and_provider(store, wrapped, roots, provider)
     }
 
@@ -329,7 +341,9 @@ impl HstsVerifier {
             return Transport::Insecure;
         }
         match url.host() {
-            Some(url::Host::Domain(d)) if self.certificate_status(d) == CertificateStatus::Valid => {
+            Some(url::Host::Domain(d))
+                if self.certificate_status(d) == CertificateStatus::Valid =>
+            {
                 Transport::Secure
             }
             _ => Transport::CertificateErrors,
@@ -376,13 +390,8 @@ impl ServerCertVerifier for HstsVerifier {
         }
         // HSTS only ever adds checks: a stricter wrapped verifier (pinning,
         // say) still has the last word.
-        self.wrapped.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )
+        self.wrapped
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -534,7 +543,10 @@ mod tests {
             problem: rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
         };
         let text = e.to_string();
-        assert!(text.contains("a.example") && text.contains("UnknownIssuer"), "{text}");
+        assert!(
+            text.contains("a.example") && text.contains("UnknownIssuer"),
+            "{text}"
+        );
         assert!(text.contains("RFC 6797 §8.4: no user recourse"), "{text}");
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, e.clone().into_rustls());
         assert!(format!("{io}").contains("RFC 6797 §8.4"), "{io}");

@@ -282,11 +282,11 @@ mod connector {
         /// [`HstsVerifier::client_config`] (and then adjusted, say with
         /// ALPN or a client certificate).
         pub fn with_config(config: Arc<ClientConfig>) -> Self {
-            let chain = ()
-                .chain(ConnectProxyConnector::default())
-                .chain(TcpConnector::default())
-                .chain(TlsConnector { config })
-                .chain(Boxing);
+            let chain =
+                ().chain(ConnectProxyConnector::default())
+                    .chain(TcpConnector::default())
+                    .chain(TlsConnector { config })
+                    .chain(Boxing);
             HstsConnector {
                 inner: Box::new(chain),
             }
