@@ -7,7 +7,7 @@
 //! response. [`HstsMiddleware::build_client`] builds the client that way; a
 //! client that follows a redirect anyway is caught on the response (its URL
 //! is not the one sent) and the call fails with
-//! [`SetupError::ClientFollowedRedirect`](super::SetupError::ClientFollowedRedirect).
+//! [`SetupError::ClientFollowedRedirect`].
 //!
 //! ```no_run
 //! use hsts::adapters::reqwest::HstsMiddleware;
