@@ -66,9 +66,40 @@
 //! [`http`] upgrades `http::Request`s and notes `http::Response`s, and the
 //! `adapters` module (features `reqwest`, `tower`, `ureq`) plugs the store
 //! into reqwest-middleware, tower stacks and ureq 3 so that every redirect
-//! hop passes through HSTS. Its documentation covers redirects, the caveat on
-//! clients that accept invalid certificates, and keeping the store in a file
-//! between runs.
+//! hop passes through HSTS. Its documentation covers redirects, clients that
+//! accept invalid certificates, and keeping the store in a file between runs.
+//!
+//! With the feature `rustls`, [`tls::HstsVerifier`] enforces RFC 6797 §8.4
+//! at connection time: it wraps the certificate verifier your client chose
+//! (here one that accepts anything, as `--insecure` would), fails any
+//! certificate error from a known HSTS host with no user recourse, and
+//! tells the adapter whether each certificate was valid, so that headers
+//! are noted only over valid ones:
+//!
+//! ```
+//! # #[cfg(all(feature = "rustls", feature = "reqwest"))]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use hsts::adapters::reqwest::HstsMiddleware;
+//! use hsts::tls::{AcceptAnyCertificate, HstsVerifier};
+//! use hsts::{HstsStore, SharedHstsStore};
+//!
+//! let store = SharedHstsStore::new(HstsStore::new());
+//! let verifier = Arc::new(HstsVerifier::new(
+//!     store.clone(),
+//!     Arc::new(AcceptAnyCertificate::new()),
+//! )?);
+//! // Redirects off in reqwest (the middleware follows them, upgrading every
+//! // hop), TLS by the verifier, validity read from the verifier.
+//! let client = HstsMiddleware::new(store)
+//!     .verifier(verifier)
+//!     .build_client(reqwest::Client::builder())?;
+//! # let _ = client;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(all(feature = "rustls", feature = "reqwest")))]
+//! # fn main() {}
+//! ```
 //!
 //! ## Linting a header for deployment
 //!
@@ -100,6 +131,8 @@ pub mod internal;
 pub mod lint;
 pub mod persist;
 pub mod preload;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 mod bounds;
 mod config;

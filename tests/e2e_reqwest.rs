@@ -233,3 +233,31 @@ async fn credentials_stay_with_their_origin() {
         "GET no-auth "
     );
 }
+
+#[tokio::test]
+async fn a_client_that_follows_redirects_is_refused() {
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let builder = || {
+        reqwest::Client::builder()
+            .resolve(HOST, loopback)
+            .no_proxy()
+    };
+    // reqwest's default policy follows redirects inside the client.
+    let following = reqwest_middleware::ClientBuilder::new(builder().build().unwrap())
+        .with(HstsMiddleware::new(store.clone()))
+        .build();
+    let url = format!("http://{HOST}:{}/redirect/302/ok", server.port);
+    let err = following.get(&url).send().await.unwrap_err();
+    assert!(
+        err.to_string().contains("followed a redirect itself"),
+        "{err}"
+    );
+    // build_client turns the client's redirects off.
+    let right = HstsMiddleware::new(store.clone())
+        .build_client(builder())
+        .unwrap();
+    let (status, body) = send(right.get(&url)).await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+}

@@ -204,3 +204,41 @@ fn credentials_stay_with_their_origin() {
     assert_eq!(via("redirect/302/echo"), "GET auth ");
     assert_eq!(via(&format!("to-host/{PRELOADED}/echo")), "GET no-auth ");
 }
+
+#[test]
+fn an_agent_that_follows_redirects_is_refused() {
+    // ureq's default: up to 10 redirects followed inside the agent, unseen.
+    let server = TestServer::start(&[HOST]);
+    let store = SharedHstsStore::new(HstsStore::new());
+    let config = ureq::Agent::config_builder()
+        .middleware(HstsMiddleware::new(store.clone()))
+        .timeout_global(Some(std::time::Duration::from_secs(20)))
+        .build();
+    let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback);
+    let url = format!("http://{HOST}:{}/redirect/302/ok", server.port);
+    let req = http::Request::get(&url).body(Vec::new()).unwrap();
+    let err = send_following_redirects(&agent, &store, req, 10).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            hsts::adapters::ureq::UreqError::Setup(
+                hsts::adapters::SetupError::AgentFollowsRedirects(10)
+            )
+        ),
+        "{err}"
+    );
+    assert_eq!(server.plain_requests(), 0, "refused before sending");
+    // The middleware alone fails the call that ureq redirected itself.
+    let err = agent
+        .run(http::Request::get(&url).body(Vec::new()).unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("followed a redirect itself"),
+        "{err}"
+    );
+    // config_builder sets the agent up right.
+    let config = hsts::adapters::ureq::config_builder(HstsMiddleware::new(store.clone())).build();
+    let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), Loopback);
+    let r = get(&agent, &store, &url);
+    assert_eq!(r.status(), 200);
+}

@@ -18,18 +18,29 @@
 //! HSTS must rewrite each request before it leaves, including each hop of a
 //! redirect chain (`http → https → http` must become all https once the host
 //! is known). Clients that follow redirects internally hide the hops from
-//! middleware, so:
-//! - **reqwest**: build the inner client with `redirect::Policy::none()`; the
-//!   middleware follows 301/302/303/307/308 itself, upgrading and noting on
-//!   every hop, with a hop limit.
-//! - **tower**: put [`tower::HstsLayer`] *inside* tower-http's
-//!   `FollowRedirect` (that is, `FollowRedirect<HstsService<Client>>`), so the
-//!   redirect loop calls it for every hop.
-//! - **ureq**: ureq runs middleware once per call, outside its redirect loop.
-//!   Configure the agent with [`ureq::HstsMiddleware`], `max_redirects(0)`
-//!   and `max_redirects_will_error(false)`, and send through
-//!   [`ureq::send_following_redirects`], which follows the hops one call at a
-//!   time (and refuses an agent without the middleware).
+//! middleware, so the adapters follow them and refuse a client that does it
+//! itself ([`SetupError`]): a misconfigured client is an error, never a
+//! silent plain-http hop.
+//! - **reqwest**: [`reqwest::HstsMiddleware::build_client`] builds the inner
+//!   client with `redirect::Policy::none()`; the middleware follows
+//!   301/302/303/307/308 itself, upgrading and noting on every hop, with a
+//!   hop limit. A client built otherwise that follows a redirect anyway is
+//!   caught on the response (its URL is not the one sent):
+//!   [`SetupError::ClientFollowedRedirect`]. That hop has already been sent
+//!   by then; reqwest does not let a middleware read the client's policy.
+//! - **tower**: [`tower::HstsLayer::follow_redirects`] puts the layer
+//!   *inside* tower-http's `FollowRedirect` (`FollowRedirect<HstsService<Client>>`),
+//!   so the redirect loop calls it for every hop. The other order compiles
+//!   (a layer cannot see what it wraps) and upgrades the first hop only.
+//! - **ureq**: ureq runs middleware once per call, outside its redirect
+//!   loop. Start from [`ureq::config_builder`] ([`ureq::HstsMiddleware`],
+//!   `max_redirects(0)`, `max_redirects_will_error(false)`) and send through
+//!   [`ureq::send_following_redirects`], which follows the hops one call at
+//!   a time, refuses an agent without the middleware, and refuses an agent
+//!   with `max_redirects` above 0 before sending anything
+//!   ([`SetupError::AgentFollowsRedirects`]). The middleware alone fails a
+//!   call that ureq answered from another URL than the one sent
+//!   ([`SetupError::ClientFollowedRedirect`]).
 //!
 //! A redirect that changes origin drops `Authorization`, `Cookie` and
 //! `Proxy-Authorization` (reqwest middleware and ureq helper); the hop cap
@@ -39,15 +50,39 @@
 //! ## Invalid certificates
 //!
 //! RFC 6797 §8.1: a header received over a connection with certificate
-//! errors must be ignored. An adapter cannot see whether the client was
-//! built to accept invalid certificates (reqwest's
-//! `tls_danger_accept_invalid_certs`, ureq's `disable_verification`, a
-//! permissive rustls verifier under hyper), so tell it: each adapter has
+//! errors must be ignored; §8.4: a connection to a known HSTS host with any
+//! certificate error must fail, with no user recourse.
+//!
+//! With the feature `rustls`, both follow from a
+//! [`HstsVerifier`](crate::tls::HstsVerifier) that wraps the verifier the
+//! client chose (a permissive one for `--insecure`): known HSTS hosts are
+//! always checked against the real roots and fail with
+//! [`KnownHostCertificateError`](crate::tls::KnownHostCertificateError), and
+//! the verifier records whether each server name's certificate passed
+//! strict validation. Give the adapter the verifier (`.verifier(v)`) and it
+//! notes a response only over a valid certificate; give the client the
+//! verifier's configuration:
+//!
+//! | client | how it takes the verifier |
+//! | --- | --- |
+//! | reqwest | [`reqwest::HstsMiddleware::build_client`] (`tls_backend_preconfigured`) |
+//! | ureq 3 | [`ureq::HstsConnector`] in `Agent::with_parts` (ureq's `TlsConfig` takes no rustls configuration) |
+//! | hyper-util | hyper-rustls `HttpsConnectorBuilder::with_tls_config(v.client_config())` |
+//!
+//! A client that cannot take a rustls configuration (reqwest or ureq with
+//! native-tls, another TLS stack) cannot enforce §8.4 through this crate.
+//! For it, and without the feature, tell the adapter by hand: each has
 //! `accept_invalid_certs(true)`, after which every response is noted as
 //! [`Transport::CertificateErrors`](crate::Transport::CertificateErrors),
 //! that is, ignored. Upgrading still happens. Forgetting the setting lets
 //! anyone who can present a certificate pin your client to https for a
 //! host, or switch HSTS off for it with `max-age=0`.
+//!
+//! The record is per server name, because clients do not say which pooled
+//! connection a response came over: a name that presented an invalid
+//! certificate once is not noted again while the verifier remembers it,
+//! and a connection opened before its host became known is not checked
+//! again if the client reuses it.
 //!
 //! ## Keeping the store between runs
 //!
@@ -97,6 +132,58 @@ pub(crate) const CREDENTIAL_HEADERS: [http::HeaderName; 3] = [
     http::header::COOKIE,
     http::header::PROXY_AUTHORIZATION,
 ];
+
+/// A client set up so that HSTS would be skipped, found before or while
+/// sending. Never a silent plain-http hop: the call fails with this error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The HTTP client followed a redirect itself, where HSTS never saw the
+    /// hop (reqwest without `redirect::Policy::none()`, a ureq agent without
+    /// `max_redirects(0)`).
+    #[error(
+        "the HTTP client followed a redirect itself (asked for {requested}, answered from {answered}), \
+         so HSTS never saw that hop: build it without redirects \
+         (reqwest: redirect::Policy::none(); ureq: max_redirects(0)) and let the hsts adapter follow them"
+    )]
+    ClientFollowedRedirect {
+        /// The URL the adapter sent.
+        requested: String,
+        /// The URL the response came from.
+        answered: String,
+    },
+    /// The ureq agent would follow up to this many redirects itself.
+    #[error(
+        "the ureq agent follows up to {0} redirects itself, out of reach of HSTS: \
+         configure it with max_redirects(0) and send through hsts::adapters::ureq::send_following_redirects"
+    )]
+    AgentFollowsRedirects(u32),
+}
+
+/// How an adapter decides the [`crate::Transport`] of an https response:
+/// from the [`crate::tls::HstsVerifier`] when it has one, else from the
+/// hand-set `accept_invalid_certs` flag.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Validity {
+    pub(crate) accept_invalid_certs: bool,
+    #[cfg(feature = "rustls")]
+    pub(crate) verifier: Option<std::sync::Arc<crate::tls::HstsVerifier>>,
+}
+
+impl Validity {
+    /// The transport to note a response from the https `url` with.
+    pub(crate) fn transport(&self, url: &Url) -> crate::Transport {
+        if self.accept_invalid_certs {
+            return crate::Transport::CertificateErrors;
+        }
+        #[cfg(feature = "rustls")]
+        if let Some(v) = &self.verifier {
+            return v.transport(url);
+        }
+        let _ = url;
+        crate::Transport::Secure
+    }
+}
 
 /// The default cap on redirect hops.
 pub const DEFAULT_MAX_HOPS: u32 = 10;

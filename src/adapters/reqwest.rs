@@ -1,9 +1,13 @@
 //! reqwest, through reqwest-middleware.
 //!
 //! reqwest follows redirects inside the client, where middleware never sees
-//! the hops. So build the inner client with `redirect::Policy::none()`: this
-//! middleware follows 301/302/303/307/308 itself, upgrading every hop before
-//! it is sent and noting every https response.
+//! the hops. So the inner client must not follow redirects
+//! (`redirect::Policy::none()`): this middleware follows 301/302/303/307/308
+//! itself, upgrading every hop before it is sent and noting every https
+//! response. [`HstsMiddleware::build_client`] builds the client that way; a
+//! client that follows a redirect anyway is caught on the response (its URL
+//! is not the one sent) and the call fails with
+//! [`SetupError::ClientFollowedRedirect`].
 //!
 //! ```no_run
 //! use hsts::adapters::reqwest::HstsMiddleware;
@@ -11,32 +15,52 @@
 //! use hsts::HstsStore;
 //!
 //! let store = SharedHstsStore::new(HstsStore::new());
-//! let inner = reqwest::Client::builder()
-//!     .redirect(reqwest::redirect::Policy::none())
-//!     .build()?;
-//! let client = reqwest_middleware::ClientBuilder::new(inner)
-//!     .with(HstsMiddleware::new(store))
-//!     .build();
+//! // Redirects off in the inner client, the middleware on top.
+//! let client = HstsMiddleware::new(store).build_client(reqwest::Client::builder())?;
 //! # let _ = client;
 //! # Ok::<(), reqwest::Error>(())
+//! ```
+//!
+//! With the feature `rustls`, give the middleware a
+//! [`HstsVerifier`](crate::tls::HstsVerifier): `build_client` hands its
+//! rustls configuration to reqwest (`tls_backend_preconfigured`), so known
+//! HSTS hosts fail on any certificate error (RFC 6797 §8.4) and responses
+//! are noted only over certificates that passed strict validation.
+//! reqwest's own certificate settings (`tls_certs_only`,
+//! `tls_danger_accept_invalid_certs`) no longer apply then: put them in the
+//! verifier (its roots, and the wrapped verifier).
+//!
+//! ```no_run
+//! # #[cfg(feature = "rustls")] {
+//! use std::sync::Arc;
+//! use hsts::adapters::reqwest::HstsMiddleware;
+//! use hsts::tls::{AcceptAnyCertificate, HstsVerifier};
+//! use hsts::{HstsStore, SharedHstsStore};
+//!
+//! let store = SharedHstsStore::new(HstsStore::new());
+//! let verifier = HstsVerifier::new(store.clone(), Arc::new(AcceptAnyCertificate::new())).unwrap();
+//! let client = HstsMiddleware::new(store)
+//!     .verifier(Arc::new(verifier))
+//!     .build_client(reqwest::Client::builder())
+//!     .unwrap();
+//! # let _ = client; }
 //! ```
 
 use http::Extensions;
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next, Result};
 
-use super::{next_hop, RedirectError, DEFAULT_MAX_HOPS};
+use super::{next_hop, RedirectError, SetupError, Validity, DEFAULT_MAX_HOPS};
 use crate::http::note_headers;
 use crate::upgrade::Upgrade;
 use crate::SharedHstsStore;
-use crate::Transport;
 
 /// The HSTS middleware for reqwest-middleware.
 #[derive(Debug, Clone)]
 pub struct HstsMiddleware {
     store: SharedHstsStore,
     max_hops: u32,
-    accept_invalid_certs: bool,
+    validity: Validity,
 }
 
 impl HstsMiddleware {
@@ -45,7 +69,7 @@ impl HstsMiddleware {
         HstsMiddleware {
             store,
             max_hops: DEFAULT_MAX_HOPS,
-            accept_invalid_certs: false,
+            validity: Validity::default(),
         }
     }
 
@@ -58,10 +82,41 @@ impl HstsMiddleware {
     }
 
     /// Declares that the client accepts invalid certificates: then no
-    /// header is ever noted (RFC 6797 §8.1).
+    /// header is ever noted (RFC 6797 §8.1). Needed only for a client that
+    /// does not use a [`HstsVerifier`](crate::tls::HstsVerifier).
     pub fn accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.accept_invalid_certs = yes;
+        self.validity.accept_invalid_certs = yes;
         self
+    }
+
+    /// Takes whether a certificate was valid from `verifier` (feature
+    /// `rustls`): a response is noted only when its host's certificate
+    /// passed strict validation. [`Self::build_client`] also makes the
+    /// client use the verifier; a client built otherwise must use
+    /// [`HstsVerifier::client_config`](crate::tls::HstsVerifier::client_config),
+    /// or nothing is noted.
+    #[cfg(feature = "rustls")]
+    pub fn verifier(mut self, verifier: std::sync::Arc<crate::tls::HstsVerifier>) -> Self {
+        self.validity.verifier = Some(verifier);
+        self
+    }
+
+    /// Builds a client with this middleware from `builder`: redirects off
+    /// (the middleware follows them) and, with a
+    /// [verifier](Self::verifier), TLS by its rustls configuration.
+    pub fn build_client(
+        self,
+        builder: reqwest::ClientBuilder,
+    ) -> std::result::Result<reqwest_middleware::ClientWithMiddleware, reqwest::Error> {
+        let builder = builder.redirect(reqwest::redirect::Policy::none());
+        #[cfg(feature = "rustls")]
+        let builder = match &self.validity.verifier {
+            Some(v) => builder.tls_backend_preconfigured(v.client_config()),
+            None => builder,
+        };
+        Ok(reqwest_middleware::ClientBuilder::new(builder.build()?)
+            .with(self)
+            .build())
     }
 
     fn upgrade(&self, request: &mut Request) {
@@ -79,11 +134,6 @@ impl Middleware for HstsMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> Result<Response> {
-        let transport = if self.accept_invalid_certs {
-            Transport::CertificateErrors
-        } else {
-            Transport::Secure
-        };
         let mut hops = 0;
         loop {
             // RFC 6797 §8.3: rewrite before anything leaves, on every hop.
@@ -95,8 +145,19 @@ impl Middleware for HstsMiddleware {
             // A copy for a 307/308 hop; `None` when the body is a stream.
             let replay = request.try_clone();
             let response = next.clone().run(request, extensions).await?;
+            // A client that followed a redirect itself sent hops that HSTS
+            // never saw: refuse the setup rather than hand that back.
+            if !same_resource(response.url(), &url) {
+                return Err(reqwest_middleware::Error::middleware(
+                    SetupError::ClientFollowedRedirect {
+                        requested: url.to_string(),
+                        answered: response.url().to_string(),
+                    },
+                ));
+            }
             // §8.1: only a response received over https is noted.
             if url.scheme() == "https" {
+                let transport = self.validity.transport(&url);
                 note_headers(&self.store, &url, response.headers(), transport);
             }
             if self.max_hops == 0 {
@@ -137,6 +198,14 @@ impl Middleware for HstsMiddleware {
             }
         }
     }
+}
+
+/// Whether two URLs name the same resource (fragments aside).
+fn same_resource(a: &url::Url, b: &url::Url) -> bool {
+    let (mut a, mut b) = (a.clone(), b.clone());
+    a.set_fragment(None);
+    b.set_fragment(None);
+    a == b
 }
 
 /// The request for the next hop: the replayable copy with the hop's method

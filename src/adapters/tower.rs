@@ -2,7 +2,23 @@
 //!
 //! Put it inside tower-http's `FollowRedirect`, so that the redirect loop
 //! calls it for every hop: `FollowRedirect<HstsService<Client>>`, i.e.
-//! `ServiceBuilder::new().layer(FollowRedirectLayer::new()).layer(HstsLayer::new(store))`.
+//! `ServiceBuilder::new().layer(FollowRedirectLayer::new()).layer(HstsLayer::new(store))`,
+//! or let [`HstsLayer::follow_redirects`] stack them in that order. The
+//! other order (`HstsService<FollowRedirect<Client>>`) compiles, since a
+//! layer cannot see what it wraps, and upgrades only the first hop: the
+//! types cannot forbid it, so prefer `follow_redirects`. The inner client
+//! must not follow redirects itself (hyper-util's does not).
+//!
+//! ## Certificates
+//!
+//! With the feature `rustls`, hyper-util's client takes a
+//! [`HstsVerifier`](crate::tls::HstsVerifier)'s configuration through
+//! hyper-rustls (`HttpsConnectorBuilder::with_tls_config(verifier.client_config())`),
+//! and [`HstsLayer::verifier`] makes the layer note a response only when
+//! its certificate passed strict validation. A client that cannot take a
+//! rustls configuration (native-tls, a custom TLS stack) cannot enforce
+//! RFC 6797 §8.4 through this crate: declare `accept_invalid_certs(true)`
+//! if it accepts invalid certificates.
 //!
 //! ```
 //! use hsts::adapters::tower::HstsLayer;
@@ -55,6 +71,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 use url::Url;
 
+use super::Validity;
 use crate::http::{note_response, upgrade_request, uri_to_url};
 use crate::SharedHstsStore;
 use crate::Transport;
@@ -63,7 +80,7 @@ use crate::Transport;
 #[derive(Debug, Clone)]
 pub struct HstsLayer {
     store: SharedHstsStore,
-    accept_invalid_certs: bool,
+    validity: Validity,
 }
 
 impl HstsLayer {
@@ -71,15 +88,37 @@ impl HstsLayer {
     pub fn new(store: SharedHstsStore) -> Self {
         HstsLayer {
             store,
-            accept_invalid_certs: false,
+            validity: Validity::default(),
         }
     }
 
     /// Declares that the inner client accepts invalid certificates: then no
-    /// header is ever noted (RFC 6797 §8.1).
+    /// header is ever noted (RFC 6797 §8.1). Needed only for a client that
+    /// does not use a [`HstsVerifier`](crate::tls::HstsVerifier).
     pub fn accept_invalid_certs(mut self, yes: bool) -> Self {
-        self.accept_invalid_certs = yes;
+        self.validity.accept_invalid_certs = yes;
         self
+    }
+
+    /// Takes whether a certificate was valid from `verifier` (feature
+    /// `rustls`): a response is noted only when its host's certificate
+    /// passed strict validation. The inner client must do TLS with
+    /// [`HstsVerifier::client_config`](crate::tls::HstsVerifier::client_config)
+    /// of the same verifier, or nothing is noted.
+    #[cfg(feature = "rustls")]
+    pub fn verifier(mut self, verifier: std::sync::Arc<crate::tls::HstsVerifier>) -> Self {
+        self.validity.verifier = Some(verifier);
+        self
+    }
+
+    /// `inner` wrapped in this layer, inside tower-http's `FollowRedirect`
+    /// (standard policy): the order in which every redirect hop passes
+    /// through HSTS.
+    pub fn follow_redirects<S>(
+        &self,
+        inner: S,
+    ) -> tower_http::follow_redirect::FollowRedirect<HstsService<S>> {
+        tower_http::follow_redirect::FollowRedirect::new(self.layer(inner))
     }
 }
 
@@ -89,7 +128,7 @@ impl<S> Layer<S> for HstsLayer {
         HstsService {
             inner,
             store: self.store.clone(),
-            accept_invalid_certs: self.accept_invalid_certs,
+            validity: self.validity.clone(),
         }
     }
 }
@@ -100,7 +139,7 @@ impl<S> Layer<S> for HstsLayer {
 pub struct HstsService<S> {
     inner: S,
     store: SharedHstsStore,
-    accept_invalid_certs: bool,
+    validity: Validity,
 }
 
 impl<S, B, RB> Service<http::Request<B>> for HstsService<S>
@@ -119,17 +158,14 @@ where
         // RFC 6797 §8.3: rewrite before the request leaves.
         upgrade_request(&self.store, &mut request);
         // §8.1: only a response received over https is noted.
+        // The transport is decided when the response arrives: by then the
+        // verifier has seen the certificate.
         let note = uri_to_url(request.uri())
             .filter(|u| u.scheme() == "https")
-            .map(|url| (url, self.store.clone()));
+            .map(|url| (url, self.store.clone(), self.validity.clone()));
         HstsFuture {
             inner: self.inner.call(request),
             note,
-            transport: if self.accept_invalid_certs {
-                Transport::CertificateErrors
-            } else {
-                Transport::Secure
-            },
         }
     }
 }
@@ -140,8 +176,7 @@ pin_project_lite::pin_project! {
     pub struct HstsFuture<F> {
         #[pin]
         inner: F,
-        note: Option<(Url, SharedHstsStore)>,
-        transport: Transport,
+        note: Option<(Url, SharedHstsStore, Validity)>,
     }
 }
 
@@ -154,8 +189,9 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = std::task::ready!(this.inner.poll(cx))?;
-        if let Some((url, store)) = this.note.take() {
-            note_response(&store, &url, &response, *this.transport);
+        if let Some((url, store, validity)) = this.note.take() {
+            let transport: Transport = validity.transport(&url);
+            note_response(&store, &url, &response, transport);
         }
         Poll::Ready(Ok(response))
     }

@@ -1,7 +1,8 @@
 //! A loopback test server speaking both HTTPS and plain HTTP on one port.
 //!
 //! The first byte of each connection decides: 0x16 (a TLS handshake) is
-//! served over rustls with a self-signed certificate for the given names,
+//! served over rustls with a self-signed certificate for the given names
+//! (or one issued by a fresh test CA: `start_with_ca`),
 //! anything else as plain HTTP. Separate counters record how many requests
 //! arrived each way, so a test can prove that nothing went out in plain
 //! text. Routes:
@@ -44,6 +45,8 @@ impl Drop for TestServer {
 }
 
 impl TestServer {
+    /// A server with a self-signed certificate for `names`; `cert_der` is
+    /// that certificate.
     pub fn start(names: &[&str]) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let cert = rcgen::generate_simple_self_signed(
@@ -52,9 +55,47 @@ impl TestServer {
         .unwrap();
         let cert_der = cert.cert.der().to_vec();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
+        Self::serve_with(vec![cert.cert.der().clone()], key, cert_der)
+    }
+
+    /// A server whose certificate for `names` is issued by a fresh test CA;
+    /// `cert_der` is the CA's certificate, the root to trust.
+    pub fn start_with_ca(names: &[&str]) -> TestServer {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "hsts test CA");
+        ca_params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf_params =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+        Self::serve_with(
+            vec![leaf.der().clone(), ca_cert.der().clone()],
+            key,
+            ca_cert.der().to_vec(),
+        )
+    }
+
+    fn serve_with(
+        chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+        key: rustls::pki_types::PrivateKeyDer<'static>,
+        cert_der: Vec<u8>,
+    ) -> TestServer {
         let config = rustls::ServerConfig::builder()
             .with_no_client_auth()
-            .with_single_cert(vec![cert.cert.der().clone()], key)
+            .with_single_cert(chain, key)
             .unwrap();
         let config = Arc::new(config);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
