@@ -15,6 +15,7 @@ use hsts::{SuffixList, SuffixSource};
 
 mod build_cmd;
 mod input;
+mod get_cmd;
 mod lint_cmd;
 mod preload_cmd;
 mod query;
@@ -226,6 +227,10 @@ enum Command {
     Lint(lint_cmd::LintArgs),
     /// Build a header value or a server snippet, or print the staged ramp-up (--plan).
     Build(build_cmd::BuildArgs),
+    /// Fetch a URL with HSTS on every hop: upgrade (HSTS, then HTTPS DNS
+    /// records), RFC 6797 §8.4 on TLS errors, note into --store. Exit 0 on
+    /// any HTTP response, 1 on a network, TLS or §8.4 failure, 2 on usage.
+    Get(get_cmd::GetArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -572,6 +577,7 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
         Command::List { json } => store_cmd::list(ctx, out, json),
         Command::Lint(args) => lint_cmd::run(out, args),
         Command::Build(args) => build_cmd::run(out, args),
+        Command::Get(args) => get_cmd::run(ctx, out, &args),
     }
 }
 
