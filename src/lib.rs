@@ -93,6 +93,8 @@
 #[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
 pub mod adapters;
 pub mod clock;
+#[cfg(feature = "dns")]
+pub mod dns;
 pub mod host;
 pub mod http;
 #[doc(hidden)]
