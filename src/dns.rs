@@ -1017,7 +1017,16 @@ mod tests {
     #[test]
     fn records_beyond_the_bound_are_ignored() {
         let a = alpn();
-        let bad = svcb(1, vec![mandatory(&[SvcParamKey::Unknown(9)])]);
+        let bad = svcb(
+            1,
+            vec![
+                mandatory(&[SvcParamKey::Unknown(9)]),
+                (
+                    SvcParamKey::Unknown(9),
+                    SvcParamValue::Unknown(Unknown(vec![])),
+                ),
+            ],
+        );
         let ok = svcb(1, vec![]);
         let mut set: Vec<&SVCB> = vec![&bad; MAX_RECORDS];
         set.push(&ok);

@@ -69,6 +69,9 @@
 //! hop passes through HSTS. Its documentation covers redirects, the caveat on
 //! clients that accept invalid certificates, and keeping the store in a file
 //! between runs.
+//! The `dns` module (feature `dns`) adds HTTPS DNS records (RFC 9460 §9.5)
+//! as a second upgrade source, asked only for what HSTS leaves alone and
+//! never noted as a known HSTS host.
 //!
 //! ## Linting a header for deployment
 //!
