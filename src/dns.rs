@@ -275,7 +275,7 @@ pub enum LookupError {
     Timeout(Duration),
     /// The server answered with an error code other than NXDOMAIN
     /// (SERVFAIL, REFUSED, ...).
-    #[error("the name server answered {0}")]
+    #[error("error response from the name server: {0}")]
     ErrorResponse(String),
     /// Any other failure of the resolver (network, malformed answer).
     #[error("DNS look-up failed: {0}")]
