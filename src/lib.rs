@@ -100,6 +100,12 @@
 //! # #[cfg(not(all(feature = "rustls", feature = "reqwest")))]
 //! # fn main() {}
 //! ```
+//! hop passes through HSTS. Its documentation covers redirects, the caveat on
+//! clients that accept invalid certificates, and keeping the store in a file
+//! between runs.
+//! The `dns` module (feature `dns`) adds HTTPS DNS records (RFC 9460 §9.5)
+//! as a second upgrade source, asked only for what HSTS leaves alone and
+//! never noted as a known HSTS host.
 //!
 //! ## Linting a header for deployment
 //!
@@ -124,6 +130,8 @@
 #[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
 pub mod adapters;
 pub mod clock;
+#[cfg(feature = "dns")]
+pub mod dns;
 pub mod host;
 pub mod http;
 #[doc(hidden)]

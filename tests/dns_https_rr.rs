@@ -1,0 +1,624 @@
+//! HTTPS records (RFC 9460 §9.5) as an upgrade source, against a small DNS
+//! server of the test's own on loopback (UDP, and TCP for truncated
+//! answers). The server counts the queries for each name, so the tests can
+//! tell a cached answer from a fresh one; time is driven through the
+//! `_at(now)` twins.
+//!
+//! Zone (all under `.test`, HTTPS queries only):
+//! - `alias.test`: `HTTPS 0 cdn.test.` (AliasMode), TTL 60
+//! - `svc.test`: `HTTPS 1 . mandatory=alpn alpn=h2`, TTL 300
+//! - `weird.test`: `HTTPS 1 . mandatory=key65000 key65000`, TTL 300
+//! - `h3only.test`: `HTTPS 1 . alpn=h3 no-default-alpn`, TTL 300
+//! - `_8080._https.port.test`: `HTTPS 1 .`, TTL 300; `port.test`: no record
+//! - `none.test`: NOERROR without an answer, SOA with negative TTL 30
+//! - `nx.test`: NXDOMAIN, SOA with negative TTL 30
+//! - `fail.test`: SERVFAIL
+//! - `slow.test`: never answered
+//! - `big.test`: truncated over UDP; 20 ServiceMode records over TCP
+//! - any other name: NXDOMAIN
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use hickory_proto::op::{Message, OpCode, ResponseCode};
+use hickory_proto::rr::rdata::svcb::{Alpn, Mandatory, SvcParamKey, SvcParamValue, Unknown, SVCB};
+use hickory_proto::rr::rdata::{HTTPS, SOA};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hsts::clock::FixedClock;
+use hsts::dns::{
+    HttpsRecords, HttpsRrConfig, HttpsRrOutcome, HttpsRrReason, Incompatibility, LookupError,
+    UpgradeDecision,
+};
+use hsts::{HstsStore, PreloadSource, SharedHstsStore, StoreConfig, Transport};
+use url::Url;
+
+// ---------------------------------------------------------------- server
+
+type Counts = Arc<Mutex<HashMap<String, usize>>>;
+
+struct DnsServer {
+    addr: SocketAddr,
+    counts: Counts,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl DnsServer {
+    fn start() -> DnsServer {
+        // UDP and TCP on the same port number.
+        let (udp, tcp) = (0..20)
+            .find_map(|_| {
+                let udp = UdpSocket::bind("127.0.0.1:0").ok()?;
+                let tcp = TcpListener::bind(udp.local_addr().ok()?).ok()?;
+                Some((udp, tcp))
+            })
+            .expect("a loopback port for UDP and TCP");
+        let addr = udp.local_addr().unwrap();
+        let counts: Counts = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        udp.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        tcp.set_nonblocking(true).unwrap();
+        let udp_thread = {
+            let (counts, stop) = (counts.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while !stop.load(Ordering::SeqCst) {
+                    let Ok((n, peer)) = udp.recv_from(&mut buf) else {
+                        continue;
+                    };
+                    if let Some(reply) = handle(&buf[..n], false, &counts) {
+                        let _ = udp.send_to(&reply, peer);
+                    }
+                }
+            })
+        };
+        let tcp_thread = {
+            let (counts, stop) = (counts.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    match tcp.accept() {
+                        Ok((conn, _)) => {
+                            let counts = counts.clone();
+                            std::thread::spawn(move || serve_tcp(conn, &counts));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        };
+        DnsServer {
+            addr,
+            counts,
+            stop,
+            threads: vec![udp_thread, tcp_thread],
+        }
+    }
+
+    /// Queries received for `name` (over UDP and TCP).
+    fn count(&self, name: &str) -> usize {
+        self.counts.lock().unwrap().get(name).copied().unwrap_or(0)
+    }
+
+    fn total(&self) -> usize {
+        self.counts.lock().unwrap().values().sum()
+    }
+
+    fn records(&self, clock: Option<Arc<FixedClock>>) -> HttpsRecords {
+        let mut config = HttpsRrConfig::default_with_addr(self.addr);
+        config.timeout = Duration::from_millis(300);
+        if let Some(c) = clock {
+            config.clock = c;
+        }
+        HttpsRecords::new(config).unwrap()
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_tcp(mut conn: TcpStream, counts: &Counts) {
+    let _ = conn.set_nonblocking(false);
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+    loop {
+        let mut len = [0u8; 2];
+        if conn.read_exact(&mut len).is_err() {
+            return;
+        }
+        let mut msg = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        if conn.read_exact(&mut msg).is_err() {
+            return;
+        }
+        if let Some(reply) = handle(&msg, true, counts) {
+            let len = u16::try_from(reply.len()).unwrap().to_be_bytes();
+            if conn
+                .write_all(&len)
+                .and_then(|_| conn.write_all(&reply))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+fn name(s: &str) -> Name {
+    Name::from_ascii(s).unwrap()
+}
+
+fn https(
+    owner: &str,
+    ttl: u32,
+    priority: u16,
+    target: &str,
+    params: Vec<(SvcParamKey, SvcParamValue)>,
+) -> Record {
+    Record::from_rdata(
+        name(owner),
+        ttl,
+        RData::HTTPS(HTTPS(SVCB::new(priority, name(target), params))),
+    )
+}
+
+fn soa() -> Record {
+    Record::from_rdata(
+        name("test."),
+        30,
+        RData::SOA(SOA::new(
+            name("ns.test."),
+            name("admin.test."),
+            1,
+            3600,
+            600,
+            86400,
+            30,
+        )),
+    )
+}
+
+fn alpn(ids: &[&str]) -> (SvcParamKey, SvcParamValue) {
+    (
+        SvcParamKey::Alpn,
+        SvcParamValue::Alpn(Alpn(ids.iter().map(|s| (*s).to_owned()).collect())),
+    )
+}
+
+fn mandatory(keys: &[SvcParamKey]) -> (SvcParamKey, SvcParamValue) {
+    (
+        SvcParamKey::Mandatory,
+        SvcParamValue::Mandatory(Mandatory(keys.to_vec())),
+    )
+}
+
+/// The reply to one query, or `None` to stay silent.
+fn handle(bytes: &[u8], tcp: bool, counts: &Counts) -> Option<Vec<u8>> {
+    let query = Message::from_vec(bytes).ok()?;
+    let q = query.queries.first()?.clone();
+    let qname = q
+        .name()
+        .to_ascii()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    *counts.lock().unwrap().entry(qname.clone()).or_default() += 1;
+
+    let mut reply = Message::response(query.metadata.id, OpCode::Query);
+    reply.metadata.recursion_desired = query.metadata.recursion_desired;
+    reply.metadata.recursion_available = true;
+    reply.metadata.authoritative = true;
+    reply.add_query(q.clone());
+    let owner = format!("{qname}.");
+    let mut code = ResponseCode::NoError;
+    if q.query_type() == RecordType::HTTPS {
+        match qname.as_str() {
+            "alias.test" => {
+                reply.add_answer(https(&owner, 60, 0, "cdn.test.", vec![]));
+            }
+            "svc.test" => {
+                reply.add_answer(https(
+                    &owner,
+                    300,
+                    1,
+                    ".",
+                    vec![mandatory(&[SvcParamKey::Alpn]), alpn(&["h2"])],
+                ));
+            }
+            "weird.test" => {
+                reply.add_answer(https(
+                    &owner,
+                    300,
+                    1,
+                    ".",
+                    vec![
+                        mandatory(&[SvcParamKey::Unknown(65000)]),
+                        (
+                            SvcParamKey::Unknown(65000),
+                            SvcParamValue::Unknown(Unknown(vec![])),
+                        ),
+                    ],
+                ));
+            }
+            "h3only.test" => {
+                reply.add_answer(https(
+                    &owner,
+                    300,
+                    1,
+                    ".",
+                    vec![
+                        alpn(&["h3"]),
+                        (SvcParamKey::NoDefaultAlpn, SvcParamValue::NoDefaultAlpn),
+                    ],
+                ));
+            }
+            "_8080._https.port.test" => {
+                reply.add_answer(https(&owner, 300, 1, ".", vec![]));
+            }
+            "port.test" | "none.test" => {
+                reply.add_authority(soa());
+            }
+            "nx.test" => {
+                code = ResponseCode::NXDomain;
+                reply.add_authority(soa());
+            }
+            "fail.test" => code = ResponseCode::ServFail,
+            "slow.test" => return None,
+            "big.test" if !tcp => reply.metadata.truncation = true,
+            "big.test" => {
+                for p in 1..=20 {
+                    let ids: Vec<String> = (0..10).map(|i| format!("proto-{p}-{i}")).collect();
+                    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    let mut params = vec![alpn(&ids)];
+                    if p == 20 {
+                        params = vec![alpn(&["h2"])];
+                    }
+                    params.push((SvcParamKey::NoDefaultAlpn, SvcParamValue::NoDefaultAlpn));
+                    reply.add_answer(https(&owner, 300, p, "big-target.test.", params));
+                }
+            }
+            _ => {
+                code = ResponseCode::NXDomain;
+                reply.add_authority(soa());
+            }
+        }
+    }
+    reply.metadata.response_code = code;
+    reply.to_vec().ok()
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap()
+}
+
+fn secs(s: i64) -> chrono::Duration {
+    chrono::Duration::seconds(s)
+}
+
+fn url(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
+fn upgraded_to(outcome: &HttpsRrOutcome) -> Option<&str> {
+    match outcome {
+        HttpsRrOutcome::Upgrade { url, .. } => Some(url.as_str()),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn alias_mode_upgrades_http_to_https() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let out = records.lookup_blocking_at(&url("http://alias.test/a?b#c"), t0());
+    assert_eq!(
+        out,
+        HttpsRrOutcome::Upgrade {
+            url: url("https://alias.test/a?b#c"),
+            reason: HttpsRrReason::AliasMode {
+                target: "cdn.test".into()
+            },
+        }
+    );
+    assert_eq!(server.count("alias.test"), 1);
+}
+
+#[tokio::test]
+async fn compatible_service_mode_upgrades_async() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let out = records.lookup_at(&url("http://svc.test/"), t0()).await;
+    assert_eq!(
+        out,
+        HttpsRrOutcome::Upgrade {
+            url: url("https://svc.test/"),
+            reason: HttpsRrReason::ServiceMode {
+                priority: 1,
+                target: ".".into()
+            },
+        }
+    );
+    assert_eq!(server.count("svc.test"), 1);
+}
+
+#[test]
+fn unknown_mandatory_key_is_not_upgraded() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let u = url("http://weird.test/");
+    let out = records.lookup_blocking_at(&u, t0());
+    assert_eq!(
+        out,
+        HttpsRrOutcome::Incompatible(Incompatibility::UnknownMandatoryKey(65000))
+    );
+    assert_eq!(out.url(&u), u);
+}
+
+#[test]
+fn service_mode_without_a_common_alpn_is_not_upgraded() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    assert_eq!(
+        records.lookup_blocking_at(&url("http://h3only.test/"), t0()),
+        HttpsRrOutcome::Incompatible(Incompatibility::NoCommonAlpn)
+    );
+    // A client that speaks h3 can use it.
+    let mut config = HttpsRrConfig::default_with_addr(server.addr);
+    config.alpn = vec!["h3".into()];
+    let h3 = HttpsRecords::new(config).unwrap();
+    assert!(h3
+        .lookup_blocking_at(&url("http://h3only.test/"), t0())
+        .is_upgrade());
+}
+
+#[test]
+fn no_record_and_nxdomain_leave_the_url_and_are_cached_by_the_soa() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let none = url("http://none.test/");
+    let nx = url("http://nx.test/");
+    assert_eq!(
+        records.lookup_blocking_at(&none, t0()),
+        HttpsRrOutcome::NoRecord { nxdomain: false }
+    );
+    assert_eq!(
+        records.lookup_blocking_at(&nx, t0()),
+        HttpsRrOutcome::NoRecord { nxdomain: true }
+    );
+    assert_eq!((server.count("none.test"), server.count("nx.test")), (1, 1));
+    // The SOA's negative TTL is 30 s: cached until then, asked again after.
+    for (u, n) in [(&none, "none.test"), (&nx, "nx.test")] {
+        let _ = records.lookup_blocking_at(u, t0() + secs(29));
+        assert_eq!(server.count(n), 1, "{n} within the negative TTL");
+        let _ = records.lookup_blocking_at(u, t0() + secs(30));
+        assert_eq!(server.count(n), 2, "{n} after the negative TTL");
+    }
+}
+
+#[test]
+fn servfail_is_a_reported_failure() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let u = url("http://fail.test/");
+    let out = records.lookup_blocking_at(&u, t0());
+    assert!(
+        matches!(out, HttpsRrOutcome::Failed(LookupError::ErrorResponse(_))),
+        "{out:?}"
+    );
+    assert_eq!(out.url(&u), u);
+}
+
+#[test]
+fn timeout_leaves_the_url_unchanged_within_the_bound() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let bound = records.config().timeout;
+    let u = url("http://slow.test/x");
+    let started = Instant::now();
+    let out = records.lookup_blocking_at(&u, t0());
+    let took = started.elapsed();
+    assert_eq!(out, HttpsRrOutcome::Failed(LookupError::Timeout(bound)));
+    assert_eq!(out.url(&u), u);
+    assert!(took >= bound, "gave up early: {took:?}");
+    assert!(took < bound + Duration::from_millis(700), "took {took:?}");
+    assert!(server.count("slow.test") >= 1);
+    // The failure is remembered for failure_ttl (5 s): no second wait.
+    let asked = server.count("slow.test");
+    let started = Instant::now();
+    let again = records.lookup_blocking_at(&u, t0() + secs(4));
+    assert!(matches!(again, HttpsRrOutcome::Failed(_)));
+    assert!(started.elapsed() < Duration::from_millis(100));
+    assert_eq!(server.count("slow.test"), asked);
+    let _ = records.lookup_blocking_at(&u, t0() + secs(5));
+    assert!(server.count("slow.test") > asked);
+}
+
+#[tokio::test]
+async fn timeout_async_within_the_bound() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let bound = records.config().timeout;
+    let started = Instant::now();
+    let out = records.lookup_at(&url("http://slow.test/"), t0()).await;
+    let took = started.elapsed();
+    assert_eq!(out, HttpsRrOutcome::Failed(LookupError::Timeout(bound)));
+    assert!(took < bound + Duration::from_millis(700), "took {took:?}");
+}
+
+#[test]
+fn ttl_cache_skips_the_server_until_the_ttl_ends() {
+    let server = DnsServer::start();
+    let clock = Arc::new(FixedClock::new(t0()));
+    let records = server.records(Some(clock.clone()));
+    let u = url("http://svc.test/");
+    // The plain methods read the injected clock.
+    assert!(records.lookup_blocking(&u).is_upgrade());
+    assert_eq!(server.count("svc.test"), 1);
+    clock.advance(secs(299));
+    assert!(records.lookup_blocking(&u).is_upgrade());
+    assert_eq!(server.count("svc.test"), 1, "within the TTL of 300 s");
+    assert!(records.cached_at(&u, t0() + secs(299)).is_some());
+    assert!(records.cached_at(&u, t0() + secs(300)).is_none());
+    // The `_at` twins: at the TTL the answer is stale and asked again.
+    assert!(records
+        .lookup_blocking_at(&u, t0() + secs(300))
+        .is_upgrade());
+    assert_eq!(server.count("svc.test"), 2, "after the TTL");
+    // AliasMode answer with TTL 60.
+    let a = url("http://alias.test/");
+    let _ = records.lookup_blocking_at(&a, t0());
+    let _ = records.lookup_blocking_at(&a, t0() + secs(59));
+    assert_eq!(server.count("alias.test"), 1);
+    let _ = records.lookup_blocking_at(&a, t0() + secs(60));
+    assert_eq!(server.count("alias.test"), 2);
+}
+
+#[test]
+fn ws_becomes_wss_and_port_80_becomes_443() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let ws = records.lookup_blocking_at(&url("ws://alias.test/chat"), t0());
+    assert_eq!(upgraded_to(&ws), Some("wss://alias.test/chat"));
+    let p80 = records.lookup_blocking_at(&url("http://alias.test:80/x"), t0());
+    assert_eq!(upgraded_to(&p80), Some("https://alias.test/x"));
+    let ws80 = records.lookup_blocking_at(&url("ws://svc.test:80/"), t0());
+    assert_eq!(upgraded_to(&ws80), Some("wss://svc.test/"));
+    // All three ask the host's own name, once per name.
+    assert_eq!(
+        (server.count("alias.test"), server.count("svc.test")),
+        (1, 1)
+    );
+}
+
+#[test]
+fn an_explicit_port_asks_the_port_prefixed_name() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let out = records.lookup_blocking_at(&url("http://port.test:8080/p"), t0());
+    assert_eq!(upgraded_to(&out), Some("https://port.test:8080/p"));
+    assert_eq!(server.count("_8080._https.port.test"), 1);
+    assert_eq!(server.count("port.test"), 0);
+    // The default port asks the bare name, which has no record here.
+    assert_eq!(
+        records.lookup_blocking_at(&url("http://port.test/"), t0()),
+        HttpsRrOutcome::NoRecord { nxdomain: false }
+    );
+    assert_eq!(server.count("port.test"), 1);
+    // A port with no record of its own is not upgraded by the bare name's.
+    assert!(!records
+        .lookup_blocking_at(&url("http://alias.test:8081/"), t0())
+        .is_upgrade());
+    assert_eq!(server.count("_8081._https.alias.test"), 1);
+}
+
+#[test]
+fn a_truncated_udp_answer_is_asked_again_over_tcp() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let out = records.lookup_blocking_at(&url("http://big.test/"), t0());
+    assert_eq!(
+        out,
+        HttpsRrOutcome::Upgrade {
+            url: url("https://big.test/"),
+            reason: HttpsRrReason::ServiceMode {
+                priority: 20,
+                target: "big-target.test".into()
+            },
+        }
+    );
+    assert_eq!(server.count("big.test"), 2, "UDP, then TCP");
+}
+
+#[test]
+fn the_store_beside_it_is_unchanged_and_hsts_comes_first() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let store = SharedHstsStore::new(HstsStore::with_config(StoreConfig {
+        preload: PreloadSource::Off,
+        ..StoreConfig::default()
+    }));
+    for name in ["alias.test", "svc.test"] {
+        let u = url(&format!("http://{name}/"));
+        let decision = records.upgrade_blocking_at(&store, &u, t0());
+        assert!(
+            matches!(decision, UpgradeDecision::HttpsRecord { .. }),
+            "{decision:?}"
+        );
+        assert_eq!(
+            decision.url(&u).as_str(),
+            format!("https://{name}/").as_str()
+        );
+        assert_eq!(store.lookup_at(name, t0()).unwrap(), None);
+        assert_eq!(store.upgrade_at(&u, t0()), hsts::Upgrade::Unchanged);
+    }
+    assert_eq!(store.read(|s| s.len()), 0);
+    // Not upgraded: unchanged, with the reason.
+    let none = url("http://none.test/");
+    assert_eq!(
+        records.upgrade_blocking_at(&store, &none, t0()),
+        UpgradeDecision::Unchanged(HttpsRrOutcome::NoRecord { nxdomain: false })
+    );
+    // A known HSTS host is upgraded by HSTS and DNS is not asked.
+    store.note_at(
+        &url("https://known.test/"),
+        ["max-age=600"],
+        Transport::Secure,
+        t0(),
+    );
+    let asked = server.total();
+    let known = url("http://known.test/k");
+    assert_eq!(
+        records.upgrade_blocking_at(&store, &known, t0()),
+        UpgradeDecision::Hsts(url("https://known.test/k"))
+    );
+    assert_eq!(server.total(), asked);
+    assert_eq!(store.read(|s| s.len()), 1);
+}
+
+#[tokio::test]
+async fn blocking_api_works_inside_a_tokio_runtime() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let out = records.lookup_blocking_at(&url("http://alias.test/"), t0());
+    assert!(out.is_upgrade(), "{out:?}");
+    let store = SharedHstsStore::new(HstsStore::new());
+    let decision = records
+        .upgrade_at(&store, &url("http://svc.test/"), t0())
+        .await;
+    assert!(decision.is_upgraded());
+}
+
+#[test]
+fn lookup_latency_on_loopback() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let u = url("http://svc.test/");
+    let rounds = 20u32;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        records.clear_cache();
+        assert!(records.lookup_blocking_at(&u, t0()).is_upgrade());
+    }
+    let miss = started.elapsed() / rounds;
+    let started = Instant::now();
+    for _ in 0..1000 {
+        assert!(records.lookup_blocking_at(&u, t0()).is_upgrade());
+    }
+    let hit = started.elapsed() / 1000;
+    eprintln!("HTTPS record look-up on loopback, blocking API: miss {miss:?}, cached {hit:?}");
+    assert_eq!(server.count("svc.test"), rounds as usize);
+    assert!(miss < Duration::from_millis(300));
+}
