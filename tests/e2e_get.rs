@@ -13,6 +13,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use support::dns::DnsServer;
 use support::TestServer;
 
 /// The PEM form of a DER certificate.
@@ -98,10 +99,7 @@ fn stdout(o: &Output) -> String {
 }
 
 fn known(store: &Path, host: &str) -> bool {
-    let o = cli_support::hsts(
-        &["--store", &store.to_string_lossy(), "check", host],
-        b"",
-    );
+    let o = cli_support::hsts(&["--store", &store.to_string_lossy(), "check", host], b"");
     stdout(&o).trim_end().ends_with("https")
 }
 
@@ -135,7 +133,10 @@ fn a_noted_host_is_fetched_over_https_from_then_on() {
 #[test]
 fn every_hop_of_a_redirect_chain_is_upgraded_and_max_age_zero_turns_it_off() {
     let s = Setup::new(&["secure.test"]);
-    s.get(&["secure.test"], &[&s.url("https", "secure.test", "/sts/600")]);
+    s.get(
+        &["secure.test"],
+        &[&s.url("https", "secure.test", "/sts/600")],
+    );
     // http -> (upgraded) https /to-http/ -> http /to-https/ -> ... all over TLS.
     let o = s.get(
         &["secure.test"],
@@ -153,7 +154,10 @@ fn every_hop_of_a_redirect_chain_is_upgraded_and_max_age_zero_turns_it_off() {
         ]
     );
     // max-age=0 over a valid certificate removes the entry...
-    let o = s.get(&["secure.test"], &[&s.url("https", "secure.test", "/sts/0")]);
+    let o = s.get(
+        &["secure.test"],
+        &[&s.url("https", "secure.test", "/sts/0")],
+    );
     assert!(stderr(&o).contains("removed secure.test"), "{}", stderr(&o));
     assert!(!known(&s.store(), "secure.test"));
     // ...and the next http request goes out in plain text.
@@ -173,7 +177,10 @@ fn insecure_connects_to_unknown_hosts_but_never_to_known_ones_and_notes_nothing(
     assert!(stderr(&o).contains("not noted"), "{}", stderr(&o));
     assert!(!known(&s.store(), "other.test"));
     // A host known from a valid connection...
-    s.get(&["secure.test"], &[&s.url("https", "secure.test", "/sts/600")]);
+    s.get(
+        &["secure.test"],
+        &[&s.url("https", "secure.test", "/sts/600")],
+    );
     assert!(known(&s.store(), "secure.test"));
     // ...fails with --insecure and the bad certificate: no user recourse.
     let before = s.server.tls_requests();
@@ -210,19 +217,32 @@ fn a_preloaded_name_with_a_bad_certificate_fails_with_insecure() {
 #[test]
 fn head_include_and_output_file() {
     let s = Setup::new(&["secure.test"]);
-    let o = s.get(&["secure.test"], &["-I", &s.url("https", "secure.test", "/sts/60")]);
+    let o = s.get(
+        &["secure.test"],
+        &["-I", &s.url("https", "secure.test", "/sts/60")],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let head = stdout(&o);
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-    assert!(head.contains("strict-transport-security: max-age=60\r\n"), "{head}");
+    assert!(
+        head.contains("strict-transport-security: max-age=60\r\n"),
+        "{head}"
+    );
     assert!(!head.ends_with("ok"));
     assert_eq!(s.server.log().last().unwrap(), "https /sts/60");
-    let o = s.get(&["secure.test"], &["-i", &s.url("https", "secure.test", "/x")]);
+    let o = s.get(
+        &["secure.test"],
+        &["-i", &s.url("https", "secure.test", "/x")],
+    );
     assert!(stdout(&o).ends_with("\r\n\r\nok"), "{}", stdout(&o));
     let file = s.dir.path().join("body");
     let o = s.get(
         &["secure.test"],
-        &["-o", &file.to_string_lossy(), &s.url("https", "secure.test", "/x")],
+        &[
+            "-o",
+            &file.to_string_lossy(),
+            &s.url("https", "secure.test", "/x"),
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
@@ -241,7 +261,11 @@ fn exit_codes_and_json_hops() {
     // Too many redirects: a network-side failure, exit 1.
     let o = s.get(
         &["secure.test"],
-        &["--max-redirs", "1", &s.url("https", "secure.test", "/to-https/to-https/x")],
+        &[
+            "--max-redirs",
+            "1",
+            &s.url("https", "secure.test", "/to-https/to-https/x"),
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("more than 1 redirects"));
@@ -251,11 +275,18 @@ fn exit_codes_and_json_hops() {
     drop(closed);
     let o = s.get(
         &[],
-        &["--resolve", &format!("gone.test:{port}:127.0.0.1"), &format!("http://gone.test:{port}/")],
+        &[
+            "--resolve",
+            &format!("gone.test:{port}:127.0.0.1"),
+            &format!("http://gone.test:{port}/"),
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // Usage: exit 2.
-    for bad in [&["ftp://x.test/"][..], &["--resolve", "nonsense", "http://x.test/"]] {
+    for bad in [
+        &["ftp://x.test/"][..],
+        &["--resolve", "nonsense", "http://x.test/"],
+    ] {
         let o = s.get(&[], bad);
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
     }
@@ -274,4 +305,66 @@ fn exit_codes_and_json_hops() {
     assert_eq!(hops[1]["status"], 200);
     assert_eq!(hops[1]["noted"]["outcome"], "noted");
     assert_eq!(stdout(&o), "ok");
+}
+
+#[test]
+fn https_records_upgrade_without_making_the_host_known() {
+    let names = [
+        "alias.test",
+        "svc.test",
+        "weird.test",
+        "none.test",
+        "nx.test",
+        "slow.test",
+    ];
+    let s = Setup::new(&names);
+    let dns = DnsServer::start();
+    let dns_addr = dns.addr.to_string();
+    let get = |host: &str| {
+        let mut cmd = Command::new(cli_support::HSTS);
+        cmd.args(["--no-preload", "--store"])
+            .arg(s.store())
+            .args(["get", "--dns", &dns_addr, "--cacert"])
+            .arg(s.dir.path().join("ca.pem"))
+            .args(["--resolve", &s.resolve(host), &s.url("http", host, "/page")]);
+        cli_support::run(cmd, b"")
+    };
+    // AliasMode and a compatible ServiceMode record: sent as https.
+    for host in ["alias.test", "svc.test"] {
+        let before = s.server.tls_requests();
+        let o = get(host);
+        assert_eq!(o.status.code(), Some(0), "{host}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("(HTTPS record"),
+            "{host}: {}",
+            stderr(&o)
+        );
+        assert_eq!(s.server.tls_requests(), before + 1, "{host}");
+        assert!(
+            !known(&s.store(), host),
+            "{host} must not become a known HSTS host"
+        );
+    }
+    assert_eq!(s.server.plain_requests(), 0);
+    // An unknown mandatory key, no record, NXDOMAIN and a timeout: plain.
+    for (i, host) in ["weird.test", "none.test", "nx.test", "slow.test"]
+        .iter()
+        .enumerate()
+    {
+        let o = get(host);
+        assert_eq!(o.status.code(), Some(0), "{host}: {}", stderr(&o));
+        assert!(
+            !stderr(&o).contains("(HTTPS record"),
+            "{host}: {}",
+            stderr(&o)
+        );
+        assert_eq!(s.server.plain_requests(), i + 1, "{host}");
+    }
+    let port = s.server.port;
+    assert!(dns.count(&format!("_{port}._https.alias.test")) >= 1);
+    // --no-https-rr asks nothing.
+    let before = dns.total();
+    let o = s.get(&["alias.test"], &[&s.url("http", "alias.test", "/")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(dns.total(), before);
 }

@@ -167,9 +167,7 @@ fn describe_upgrade(
 ) -> (Value, Option<String>) {
     match decision {
         UpgradeDecision::Hsts(_) => {
-            let m = url
-                .host_str()
-                .and_then(|h| store.lookup(h).ok().flatten());
+            let m = url.host_str().and_then(|h| store.lookup(h).ok().flatten());
             let (source, matched) = match &m {
                 Some(m) => (
                     match m.source {
@@ -426,7 +424,8 @@ impl Fetch<'_> {
             .map(|v| String::from_utf8_lossy(v).into_owned());
         match (&outcome, &first) {
             (Outcome::Ignored(hsts::IgnoreReason::NoStsField), _) => {}
-            (Outcome::Ignored(hsts::IgnoreReason::InsecureTransport), _) => {
+            (Outcome::Ignored(hsts::IgnoreReason::InsecureTransport), None) => {}
+            (Outcome::Ignored(hsts::IgnoreReason::InsecureTransport), Some(_)) => {
                 self.log
                     .say(|| format!("{host}: Strict-Transport-Security over http ignored"));
             }
@@ -475,7 +474,10 @@ impl Fetch<'_> {
 }
 
 /// Copies a body, a network error mid-way being a failure.
-fn copy_body(response: &mut reqwest::blocking::Response, out: &mut dyn Write) -> Result<(), CliError> {
+fn copy_body(
+    response: &mut reqwest::blocking::Response,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let mut buf = vec![0u8; 64 << 10];
     loop {
         let n = match response.read(&mut buf) {
@@ -528,7 +530,12 @@ mod tests {
         let r = parse_resolve("Secure.Test:443:127.0.0.1").unwrap();
         assert_eq!((r.host.as_str(), r.port), ("secure.test", 443));
         assert!(parse_resolve("a.test:443:[::1]").is_ok());
-        for bad in ["a.test", "a.test:x:127.0.0.1", "a.test:443:nope", ":443:127.0.0.1"] {
+        for bad in [
+            "a.test",
+            "a.test:x:127.0.0.1",
+            "a.test:443:nope",
+            ":443:127.0.0.1",
+        ] {
             assert!(parse_resolve(bad).is_err(), "{bad}");
         }
     }

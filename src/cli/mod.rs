@@ -14,8 +14,8 @@ use hsts::{AcceptFrom, HstsStore, PreloadSource, RequestContext, StoreConfig};
 use hsts::{SuffixList, SuffixSource};
 
 mod build_cmd;
-mod input;
 mod get_cmd;
+mod input;
 mod lint_cmd;
 mod preload_cmd;
 mod query;

@@ -15,6 +15,9 @@
 //! - anything else: 200 `ok`
 #![allow(dead_code)]
 
+#[cfg(feature = "dns")]
+pub mod dns;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
