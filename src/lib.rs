@@ -120,6 +120,12 @@ mod table;
 mod upgrade;
 mod wire;
 
+/// The `chrono` crate this one's API takes and returns
+/// ([`chrono::DateTime`]`<`[`chrono::Utc`]`>`).
+pub use chrono;
+/// The `url` crate this one's API takes and returns ([`url::Url`]).
+pub use url;
+
 pub use bounds::{EVICTION_WINDOW, MAX_CAPACITY};
 pub use config::{PreloadSource, StoreConfig};
 pub use context::{AcceptFrom, RequestContext};

@@ -70,6 +70,8 @@ pub(crate) fn run(out: &mut dyn Write, args: LintArgs) -> Result<u8, CliError> {
             status = 1;
             bad_line(out, args.json, profile, &bad)
         }
+        // for_each_item skips blank lines.
+        Item::Blank(_) => Ok(()),
     })?;
     Ok(status)
 }

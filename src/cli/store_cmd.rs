@@ -25,11 +25,54 @@ fn needs_store(ctx: &Ctx) -> Result<(), CliError> {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// An instant as RFC 3339 in whole seconds. An expiry past year 9999 (a
+/// saturated max-age, curl's "unlimited") prints as 9999-12-31T23:59:59Z:
+/// RFC 3339 has four-digit years, and parsers refuse `+262142-...`.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    if t.year() > 9999 {
+        return "9999-12-31T23:59:59Z".to_owned();
+    }
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// `hsts import [--json] --format curl|json|binary FILE`: prints what
+/// Up to the first 4 KiB of the file at `path` (nothing if it cannot be read).
+pub(crate) fn file_head(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(4096).read_to_end(&mut head);
+    }
+    head
+}
+
+/// The format of a file from its first bytes: our binary store (its magic
+/// label), JSON (an object or an array, after white space), else curl's.
+pub(crate) fn sniff(head: &[u8]) -> Format {
+    if head.starts_with(&persist::MAGIC) {
+        return Format::Binary;
+    }
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{' | b'[') => Format::Json,
+        _ => Format::Curl,
+    }
+}
+
+/// Whether text looks like a curl HSTS cache: UTF-8, and some line (not a
+/// comment) has a name then a quoted date.
+pub(crate) fn looks_like_curl(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|l| {
+            l.split_once([' ', '\t'])
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('"'))
+        })
+}
+
+/// `hsts import [--json] [--format curl|json|binary] FILE` (the format
+/// detected when not given): prints what
 /// the import did ("read N, added A, updated U, expired E, skipped S,
 /// evicted V", or one JSON object with `--json`) and, on stderr, one line
 /// per skipped entry with its reason. Exit status 1 when nothing was
@@ -37,13 +80,14 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 pub(crate) fn import(
     ctx: &Ctx,
     out: &mut dyn Write,
-    format: Format,
+    format: Option<Format>,
     json: bool,
     file: &Path,
 ) -> Result<u8, CliError> {
     // Bounded, and a FIFO or device is refused rather than waited on.
     let bytes = persist::read_file(file)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+    let format = format.unwrap_or_else(|| sniff(&bytes));
     let now = ctx.now;
     needs_store(ctx)?;
     let fail = |e: PersistError| CliError::Failed(format!("cannot import {}: {e}", file.display()));
@@ -92,7 +136,20 @@ pub(crate) fn import(
         )?;
     }
     if report.imported() == 0 {
-        eprintln!("hsts: {}: nothing imported", file.display());
+        let name = match format {
+            Format::Curl => "curl",
+            Format::Json => "json",
+            _ => "binary",
+        };
+        eprintln!(
+            "hsts: {}: nothing imported (read as {name}{})",
+            file.display(),
+            if report.read == 0 {
+                ": no entries found; is --format right?"
+            } else {
+                ""
+            }
+        );
         return Ok(1);
     }
     Ok(0)
@@ -133,6 +190,16 @@ pub(crate) fn forget(
 ) -> Result<u8, CliError> {
     let now = ctx.now;
     needs_store(ctx)?;
+    if let Some(path) = ctx
+        .store_path
+        .as_deref()
+        .filter(|p| super::store_missing(p))
+    {
+        return Err(CliError::Failed(format!(
+            "store file {} does not exist: nothing to forget",
+            path.display()
+        )));
+    }
     // An invalid name fails here, before the store's lock file is created
     // or the store written: the same check on an empty store.
     match &what {
