@@ -84,7 +84,7 @@ fn report_json(value: &str, r: &Report) -> serde_json::Value {
         "profile": r.profile.as_str(),
         "valid": r.valid(),
         "preload_ready": r.preload_ready(),
-        "max_age": h.map(|h| h.max_age),
+        "max_age": h.map(|h| super::json_number(h.max_age)),
         "include_subdomains": h.map(|h| h.include_subdomains),
         "preload": h.map(|h| h.preload),
         "findings": r.findings.iter().map(|f| json!({

@@ -233,7 +233,7 @@ enum Command {
     },
     /// Forget a host, a whole site, recent entries, or everything in --store.
     #[command(
-        after_help = "Output: \"removed N\" (--json: {\"removed\":N}).\nExit: 0, 1 if the store file does not exist or cannot be read or written, or the host is invalid, 2 usage (no --store)."
+        after_help = "Output: \"removed N\" (--json: {\"removed\":N}); a store file that does not exist is not created (\"removed 0\", a warning).\nExit: 0, 1 if the store cannot be read or written, or the host is invalid, 2 usage (no --store)."
     )]
     #[command(group(clap::ArgGroup::new("what").required(true).args(["host", "site", "since", "all"])))]
     Forget {
@@ -457,7 +457,9 @@ impl Ctx {
         if !self.hash_hosts {
             return Ok(());
         }
-        if !path.exists() {
+        // A missing or 0-byte file is an empty store: made hashed here.
+        let empty = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if !path.exists() || empty {
             let store = self.new_store()?;
             match hsts::persist::save(&store, path, self.now) {
                 // Another process created it first: its keys are the file's.
@@ -731,6 +733,16 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             Ok(0)
         }
     }
+}
+
+/// The largest integer every JSON reader keeps exactly (2^53 - 1).
+const JSON_MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// A count or a max-age for JSON output: capped at 2^53 - 1, so that a
+/// saturated max-age (u64::MAX) reads the same in JavaScript and in every
+/// double-based parser. 2^53 seconds is 285 million years.
+pub(crate) fn json_number(n: u64) -> u64 {
+    n.min(JSON_MAX_SAFE)
 }
 
 /// Writes one line, turning I/O errors into [`CliError`].

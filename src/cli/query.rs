@@ -63,7 +63,7 @@ fn parse_one(out: &mut dyn Write, json: bool, value: &[u8]) -> Result<u8, CliErr
     let text = match (&parsed, json) {
         (Ok(h), true) => json!({
             "valid": true,
-            "max_age": h.max_age,
+            "max_age": super::json_number(h.max_age),
             "include_subdomains": h.include_subdomains,
             "preload": h.preload,
         })
@@ -219,7 +219,7 @@ fn check_answer(
                     "source": m.source.as_str(),
                     "matched": m.host,
                     "include_subdomains": m.include_subdomains,
-                    "expires": m.expires.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    "expires": m.expires.map(super::store_cmd::rfc3339),
                     "partition": partition,
                 }),
                 None => json!({
@@ -336,10 +336,7 @@ pub(crate) fn observe(
             .to_string(),
         )?;
     } else {
-        match reason {
-            Some(r) => line(out, &format!("ignored: {r}"))?,
-            None => line(out, outcome.as_str())?,
-        }
+        line(out, &outcome.to_string())?;
     }
     Ok(0)
 }

@@ -36,11 +36,23 @@ pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Up to the first 4 KiB of the file at `path` (nothing if it cannot be read).
+/// Up to the first 4 KiB of the file at `path` (nothing if it cannot be
+/// read, or is not a regular file: a FIFO is never opened, it would block).
 pub(crate) fn file_head(path: &Path) -> Vec<u8> {
     use std::io::Read;
     let mut head = Vec::new();
-    if let Ok(f) = std::fs::File::open(path) {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return head;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        // Should a FIFO replace the file meanwhile, open does not block.
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    if let Ok(f) = opts.open(path) {
         let _ = f.take(4096).read_to_end(&mut head);
     }
     head
@@ -96,6 +108,8 @@ pub(crate) fn import(
     let report = match persist::import(&bytes, format, &mut empty_store(ctx), now) {
         Err(PersistError::NothingImported(report)) => *report,
         Err(e) => return Err(fail(e)),
+        // An empty file: nothing to write either.
+        Ok(report) if report.imported() == 0 => report,
         Ok(_) => match ctx.update_store(|store| persist::import(&bytes, format, store, now))? {
             Ok(report) => report,
             Err(PersistError::NothingImported(report)) => *report,
@@ -166,10 +180,33 @@ pub(crate) fn export(
     let bytes = persist::export(&store, format, ctx.now)
         .map_err(|e| CliError::Failed(format!("cannot export: {e}")))?;
     match to {
-        Some(path) => super::preload_cmd::write_atomically(path, &bytes)?,
         None => out.write_all(&bytes)?,
+        // Through our buffered stdout: replacing the file behind
+        // /dev/stdout would throw away what was written before.
+        Some(path) if is_stdout(path) => out.write_all(&bytes)?,
+        // A FIFO or a device (`-o >(gzip > f)`, /dev/null) is written
+        // into, not replaced.
+        Some(path) if is_stream(path) => std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(&bytes))
+            .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?,
+        Some(path) => super::preload_cmd::write_atomically(path, &bytes)?,
     }
     Ok(0)
+}
+
+/// Whether `path` names this process's standard output.
+fn is_stdout(path: &Path) -> bool {
+    ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]
+        .iter()
+        .any(|p| path == Path::new(p))
+}
+
+/// Whether `path` leads to something that is not a regular file or a
+/// directory: a FIFO, a character device or a socket.
+fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// What `hsts forget` removes.
@@ -195,10 +232,13 @@ pub(crate) fn forget(
         .as_deref()
         .filter(|p| super::store_missing(p))
     {
-        return Err(CliError::Failed(format!(
-            "store file {} does not exist: nothing to forget",
+        // Nothing to forget, and no reason to create a file: said on
+        // stderr (a mistyped path?), "removed 0".
+        super::warn(&format!(
+            "store file {} does not exist: nothing to forget (no file was created)",
             path.display()
-        )));
+        ));
+        return forget_report(out, 0, json);
     }
     // An invalid name fails here, before the store's lock file is created
     // or the store written: the same check on an empty store.
@@ -231,6 +271,11 @@ pub(crate) fn forget(
         }
     })?;
     let removed = removed.map_err(CliError::Failed)?;
+    forget_report(out, removed, json)
+}
+
+/// Prints what `forget` removed.
+fn forget_report(out: &mut dyn Write, removed: usize, json: bool) -> Result<u8, CliError> {
     if json {
         line(out, &json!({ "removed": removed }).to_string())?;
     } else {
