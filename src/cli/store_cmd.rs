@@ -227,19 +227,6 @@ pub(crate) fn forget(
 ) -> Result<u8, CliError> {
     let now = ctx.now;
     needs_store(ctx)?;
-    if let Some(path) = ctx
-        .store_path
-        .as_deref()
-        .filter(|p| super::store_missing(p))
-    {
-        // Nothing to forget, and no reason to create a file: said on
-        // stderr (a mistyped path?), "removed 0".
-        super::warn(&format!(
-            "store file {} does not exist: nothing to forget (no file was created)",
-            path.display()
-        ));
-        return forget_report(out, 0, json);
-    }
     // An invalid name fails here, before the store's lock file is created
     // or the store written: the same check on an empty store.
     match &what {
@@ -254,6 +241,19 @@ pub(crate) fn forget(
                 .map_err(|e| CliError::Failed(format!("invalid site {d:?}: {e}")))?;
         }
         Forget::Since(_) | Forget::All => {}
+    }
+    if let Some(path) = ctx
+        .store_path
+        .as_deref()
+        .filter(|p| super::store_missing(p))
+    {
+        // Nothing to forget, and no reason to create a file: said on
+        // stderr (a mistyped path?), "removed 0".
+        super::warn(&format!(
+            "store file {} does not exist: nothing to forget (no file was created)",
+            path.display()
+        ));
+        return forget_report(out, 0, json);
     }
     let removed = ctx.update_store(|store| -> Result<usize, String> {
         match &what {
