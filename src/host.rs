@@ -46,15 +46,45 @@ pub enum HostError {
     /// The name is longer than 253 octets.
     #[error("host name of {0} octets is longer than 253")]
     TooLong(usize),
-    /// IDNA (UTS #46) refused the name.
-    #[error("IDNA refused the host name")]
+    /// IDNA (UTS #46) refused the name for a reason none of the other
+    /// variants names (a disallowed code point, a bidi or joiner rule).
+    #[error("not a valid host name: IDNA (UTS #46) refused it")]
     Idna,
     /// The name looks numeric but is not a valid IPv4 address.
-    #[error("invalid IPv4 address")]
+    #[error("invalid IPv4 address (the last label is numeric, so the name is read as one)")]
     InvalidIpv4,
-    /// A bracketed or colon-bearing name that is not a valid IPv6 address.
+    /// A bracketed or colon-bearing name that is not a valid IPv6 address,
+    /// nor a name with a port.
     #[error("invalid IPv6 address")]
     InvalidIpv6,
+    /// A URL (`https://example.com/`, `example.com/path`) where a host
+    /// name belongs.
+    #[error("this is a URL, not a host name: pass the host alone")]
+    Url,
+    /// A host followed by a port (`example.com:443`, `[::1]:443`).
+    #[error("has a port (:{port}): pass the host name without it")]
+    Port {
+        /// The port as given.
+        port: String,
+    },
+    /// White space before or after the name (`" example.com"`).
+    #[error("has white space around it")]
+    Whitespace,
+    /// A character that no host name has (`"exa mple.com"`, `"a_b?c"`).
+    #[error("character {ch:?} at byte {at} is not allowed in a host name")]
+    InvalidCharacter {
+        /// The character.
+        ch: char,
+        /// Its byte offset in the input.
+        at: usize,
+    },
+    /// A label that starts with `xn--` but is not valid Punycode, or
+    /// decodes to a name IDNA refuses.
+    #[error("{label:?} is not a valid A-label (xn--: Punycode that IDNA accepts)")]
+    BadALabel {
+        /// The label as given.
+        label: String,
+    },
     /// An IP literal where a domain name is required.
     #[error("{0} is an IP literal, not a domain name")]
     IpLiteral(IpAddr),
@@ -168,6 +198,62 @@ impl fmt::Display for Host {
 /// label is numeric are parsed as IPv4 the way the WHATWG URL standard does,
 /// so `127.1` and `0x7f.0.0.1` are IP literals too.
 pub fn canonicalize(input: &str) -> Result<Host, HostError> {
+    canonicalize_inner(input).map_err(|e| explain(input, e))
+}
+
+/// A refusal made specific, for a person reading it: a URL, a port, white
+/// space, a bad character or a bad A-label rather than "IDNA refused" or
+/// "invalid IPv6". Only the error changes: what is accepted does not.
+#[cold]
+fn explain(input: &str, e: HostError) -> HostError {
+    if !matches!(
+        e,
+        HostError::Idna | HostError::InvalidIpv4 | HostError::InvalidIpv6
+    ) {
+        return e;
+    }
+    if input.trim() != input {
+        return HostError::Whitespace;
+    }
+    if input.contains("://") {
+        return HostError::Url;
+    }
+    if let Some((host, port)) = input.rsplit_once(':') {
+        let bracketed = host.starts_with('[') && host.ends_with(']');
+        if !port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && (bracketed || !host.contains(':'))
+        {
+            return HostError::Port {
+                port: port.to_owned(),
+            };
+        }
+    }
+    if e == HostError::InvalidIpv6 || e == HostError::InvalidIpv4 {
+        return e;
+    }
+    if input.contains('/') {
+        return HostError::Url;
+    }
+    let bad = input.char_indices().find(|&(_, c)| {
+        c.is_ascii() && !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    });
+    if let Some((at, ch)) = bad {
+        return HostError::InvalidCharacter { ch, at };
+    }
+    let a_label = input
+        .split('.')
+        .find(|l| l.len() >= 4 && l[..4].eq_ignore_ascii_case("xn--"));
+    if let Some(label) = a_label {
+        return HostError::BadALabel {
+            label: label.to_owned(),
+        };
+    }
+    e
+}
+
+#[inline]
+fn canonicalize_inner(input: &str) -> Result<Host, HostError> {
     if input.len() > MAX_INPUT_LEN {
         return Err(HostError::TooLong(input.len()));
     }
@@ -372,8 +458,16 @@ mod tests {
         let long_name = vec!["abcdefghi"; 26].join(".");
         assert_eq!(long_name.len(), 259);
         assert_eq!(canonicalize(&long_name), Err(HostError::TooLong(259)));
-        assert_eq!(canonicalize("exa mple.com"), Err(HostError::Idna));
-        assert_eq!(canonicalize("xn--a.com"), Err(HostError::Idna));
+        assert_eq!(
+            canonicalize("exa mple.com"),
+            Err(HostError::InvalidCharacter { ch: ' ', at: 3 })
+        );
+        assert_eq!(
+            canonicalize("xn--a.com"),
+            Err(HostError::BadALabel {
+                label: "xn--a".into()
+            })
+        );
         assert!(canonicalize(&"a".repeat(100_000)).is_err());
     }
 

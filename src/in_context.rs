@@ -138,6 +138,12 @@ impl InContext<'_> {
         upgrade_in(self.store, self.ctx, url, now)
     }
 
+    /// The URL to send for `url` at `now` in this context, upgraded or
+    /// `url` itself; see [`HstsStore::upgrade_url`].
+    pub fn upgrade_url_at(&self, url: &Url, now: DateTime<Utc>) -> Url {
+        self.upgrade_at(url, now).url(url)
+    }
+
     /// The top-level site whose partition a request to `host` in this
     /// context uses, when the store is partitioned
     /// ([`StoreConfig::partition`]); `None` otherwise. A navigation (and a

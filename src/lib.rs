@@ -56,7 +56,7 @@
 //! # let now = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
 //! # store.note_at(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure, now);
 //! let url = Url::parse("http://example.com:80/login?next=/#top").unwrap();
-//! let to_send = store.upgrade_at(&url, now).url(&url);
+//! let to_send = store.upgrade_url_at(&url, now);
 //! assert_eq!(to_send.as_str(), "https://example.com/login?next=/#top");
 //! ```
 //!
@@ -160,6 +160,12 @@ mod store;
 mod table;
 mod upgrade;
 mod wire;
+
+/// The `chrono` crate this one's API takes and returns
+/// ([`chrono::DateTime`]`<`[`chrono::Utc`]`>`).
+pub use chrono;
+/// The `url` crate this one's API takes and returns ([`url::Url`]).
+pub use url;
 
 pub use bounds::{EVICTION_WINDOW, MAX_CAPACITY};
 pub use config::{PreloadSource, StoreConfig};

@@ -120,6 +120,17 @@ impl Outcome {
     }
 }
 
+/// The word of [`Outcome::as_str`], and for an ignored observation its
+/// reason: `noted`, `ignored: insecure transport`.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Ignored(r) => write!(f, "ignored: {r}"),
+            o => f.write_str(o.as_str()),
+        }
+    }
+}
+
 /// Entries a store dropped to stay within its limits, counted since the
 /// store was created or loaded: nothing is evicted in silence. Read it
 /// with [`HstsStore::evictions`](crate::HstsStore::evictions) before and

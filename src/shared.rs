@@ -65,7 +65,7 @@ struct Inner {
     persistence: Option<Persistence>,
     changes: AtomicU64,
     /// The error of the last automatic save, if it failed.
-    last_save_error: Mutex<Option<Arc<PersistError>>>,
+    last_save_error: Mutex<Option<PersistError>>,
 }
 
 impl Drop for Inner {
@@ -106,7 +106,8 @@ impl SharedHstsStore {
 
     /// Shares `store` and saves it to `path` on demand and as `options` say.
     /// The file is not read now; each save merges with what it holds.
-    pub fn with_file(store: HstsStore, path: &Path, options: SaveOptions) -> Self {
+    pub fn with_file(store: HstsStore, path: impl AsRef<Path>, options: SaveOptions) -> Self {
+        let path = path.as_ref();
         SharedHstsStore::build(
             store,
             Some(Persistence {
@@ -125,14 +126,15 @@ impl SharedHstsStore {
     /// use hsts::StoreConfig;
     ///
     /// let options = SaveOptions { every_changes: Some(16), on_drop: true };
-    /// let store = SharedHstsStore::open("hsts.bin".as_ref(), StoreConfig::default(), options)?;
+    /// let store = SharedHstsStore::open("hsts.bin", StoreConfig::default(), options)?;
     /// # Ok::<(), hsts::persist::PersistError>(())
     /// ```
     pub fn open(
-        path: &Path,
+        path: impl AsRef<Path>,
         config: StoreConfig,
         options: SaveOptions,
     ) -> Result<Self, PersistError> {
+        let path = path.as_ref();
         let store = persist::load(path, config)?;
         Ok(SharedHstsStore::with_file(store, path, options))
     }
@@ -181,6 +183,17 @@ impl SharedHstsStore {
     /// The URL to request instead of `url` at `now`.
     pub fn upgrade_at(&self, url: &Url, now: DateTime<Utc>) -> Upgrade {
         self.read_guard().upgrade_at(url, now)
+    }
+
+    /// The URL to send for `url` now, upgraded or `url` itself; see
+    /// [`HstsStore::upgrade_url`].
+    pub fn upgrade_url(&self, url: &Url) -> Url {
+        self.read_guard().upgrade_url(url)
+    }
+
+    /// [`SharedHstsStore::upgrade_url`] at `now`.
+    pub fn upgrade_url_at(&self, url: &Url, now: DateTime<Utc>) -> Url {
+        self.read_guard().upgrade_url_at(url, now)
     }
 
     /// The entry that makes `host` a known HSTS host now, if any.
@@ -260,7 +273,7 @@ impl SharedHstsStore {
             .filter(|e| *e > 0);
         if let Some(every) = every {
             if n.is_multiple_of(every) {
-                let result = self.save().err().map(Arc::new);
+                let result = self.save().err();
                 *self
                     .inner
                     .last_save_error
@@ -293,13 +306,17 @@ impl SharedHstsStore {
         self.inner.persistence.as_ref().map(|p| p.path.as_path())
     }
 
-    /// The error of the last automatic save, if it failed.
-    pub fn last_save_error(&self) -> Option<Arc<PersistError>> {
+    /// The error of the last automatic save (every N changes), if it
+    /// failed, as the [`PersistError`] that [`SharedHstsStore::save`] would
+    /// have returned. The error is handed over once: the next call returns
+    /// `None` until another automatic save fails (a later successful one
+    /// clears it too).
+    pub fn last_save_error(&self) -> Option<PersistError> {
         self.inner
             .last_save_error
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .take()
     }
 
     /// How many changes were noted through this handle and its clones.

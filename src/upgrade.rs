@@ -45,6 +45,12 @@ impl Upgrade {
         }
     }
 
+    /// The same as [`Upgrade::url`]: the URL to request, the upgraded one
+    /// or `original`.
+    pub fn into_url(self, original: &Url) -> Url {
+        self.url(original)
+    }
+
     /// Whether the URL was upgraded.
     pub fn is_upgraded(&self) -> bool {
         matches!(self, Upgrade::Upgraded(_))
@@ -88,6 +94,28 @@ impl HstsStore {
     /// See [`HstsStore::upgrade_at`].
     pub fn upgrade(&self, url: &Url) -> Upgrade {
         self.upgrade_at(url, self.now())
+    }
+
+    /// The URL to send for `url` now: its https (or wss) form when the host
+    /// is a known HSTS host, otherwise `url` itself. The URL is given once:
+    /// `store.upgrade(&url).url(&url)` in one call.
+    ///
+    /// ```
+    /// use hsts::{HstsStore, Transport};
+    /// use hsts::url::Url;
+    ///
+    /// let mut store = HstsStore::new();
+    /// store.note(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure);
+    /// let to_send = store.upgrade_url(&Url::parse("http://example.com/a").unwrap());
+    /// assert_eq!(to_send.as_str(), "https://example.com/a");
+    /// ```
+    pub fn upgrade_url(&self, url: &Url) -> Url {
+        self.upgrade(url).url(url)
+    }
+
+    /// [`HstsStore::upgrade_url`] at `now`.
+    pub fn upgrade_url_at(&self, url: &Url, now: DateTime<Utc>) -> Url {
+        self.upgrade_at(url, now).url(url)
     }
 
     /// RFC 6797 §8.3: when the URL's scheme is `http` (or `ws`) and its host

@@ -408,7 +408,7 @@ fn from_bytes_refuses_a_body_corruption_that_from_bytes_unchecked_accepts() {
         Err(PreloadError::BodyChecksum { .. })
     ));
     assert!(matches!(
-        PreloadList::from_file(&dir.path().join("missing.bin")),
+        PreloadList::from_file(dir.path().join("missing.bin")),
         Err(PreloadError::Io { .. })
     ));
 }

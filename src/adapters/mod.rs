@@ -98,7 +98,7 @@
 //! use hsts::StoreConfig;
 //!
 //! let options = SaveOptions { every_changes: Some(16), on_drop: true };
-//! let store = SharedHstsStore::open("hsts.bin".as_ref(), StoreConfig::default(), options)?;
+//! let store = SharedHstsStore::open("hsts.bin", StoreConfig::default(), options)?;
 //! // ... hand clones of `store` to the adapters ...
 //! store.save()?;
 //! # Ok::<(), hsts::persist::PersistError>(())

@@ -113,10 +113,10 @@ pub(crate) fn run(out: &mut dyn Write, args: BuildArgs) -> Result<u8, CliError> 
     if args.preload {
         refuse_preload(max_age, args.include_subdomains)?;
         if max_age > TEN_YEARS {
-            eprintln!(
-                "hsts: warning: max-age={max_age} ({}) is over ten years: hstspreload.org warns; 63072000 (2 years) is the usual choice",
+            super::warn(&format!(
+                "max-age={max_age} ({}) is over ten years: hstspreload.org warns; 63072000 (2 years) is the usual choice",
                 describe_seconds(max_age)
-            );
+            ));
         }
     }
     if max_age == 0 {

@@ -19,6 +19,9 @@ pub(crate) enum Item {
     Text(String),
     /// A line of stdin that cannot be used.
     Bad(BadLine),
+    /// An empty line of stdin (its 1-based number), given only where the
+    /// caller keeps blank lines so that output lines up with input lines.
+    Blank(u64),
 }
 
 /// A line of stdin that was skipped.
@@ -62,6 +65,23 @@ impl fmt::Display for BadLine {
 /// the non-empty lines of stdin. Stops at the first error `f` returns.
 pub(crate) fn for_each_item(
     items: &[String],
+    f: impl FnMut(Item) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    each_item(items, false, f)
+}
+
+/// [`for_each_item`], with an [`Item::Blank`] for each empty line of stdin:
+/// for the commands that print one line per input line.
+pub(crate) fn for_each_line(
+    items: &[String],
+    f: impl FnMut(Item) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    each_item(items, true, f)
+}
+
+fn each_item(
+    items: &[String],
+    keep_blank: bool,
     mut f: impl FnMut(Item) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     for item in items {
@@ -71,6 +91,7 @@ pub(crate) fn for_each_item(
         }
         let stdin = io::stdin();
         let mut lines = Lines::new(stdin.lock(), MAX_LINE);
+        lines.keep_blank = keep_blank;
         while let Some(item) = lines.next_item()? {
             f(item)?;
         }
@@ -84,6 +105,8 @@ pub(crate) struct Lines<R> {
     buf: Vec<u8>,
     line: u64,
     cap: usize,
+    /// Give empty lines as [`Item::Blank`] instead of skipping them.
+    pub(crate) keep_blank: bool,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -94,10 +117,12 @@ impl<R: BufRead> Lines<R> {
             buf: Vec::new(),
             line: 0,
             cap,
+            keep_blank: false,
         }
     }
 
-    /// The next non-empty line as an item; `None` at the end.
+    /// The next non-empty line as an item (or an empty one as
+    /// [`Item::Blank`] with `keep_blank`); `None` at the end.
     pub(crate) fn next_item(&mut self) -> io::Result<Option<Item>> {
         loop {
             let Some(len) = self.read_line()? else {
@@ -107,6 +132,9 @@ impl<R: BufRead> Lines<R> {
                 self.buf.pop();
             }
             if len == 0 || self.buf.is_empty() {
+                if self.keep_blank {
+                    return Ok(Some(Item::Blank(self.line)));
+                }
                 continue;
             }
             return Ok(Some(self.item(len)));
@@ -201,6 +229,7 @@ mod tests {
             out.push(match item {
                 Item::Text(s) => Ok(s),
                 Item::Bad(b) => Err(b),
+                Item::Blank(_) => unreachable!("blank lines are skipped"),
             });
         }
         out

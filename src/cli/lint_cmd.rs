@@ -70,6 +70,8 @@ pub(crate) fn run(out: &mut dyn Write, args: LintArgs) -> Result<u8, CliError> {
             status = 1;
             bad_line(out, args.json, profile, &bad)
         }
+        // for_each_item skips blank lines.
+        Item::Blank(_) => Ok(()),
     })?;
     Ok(status)
 }
@@ -82,7 +84,7 @@ fn report_json(value: &str, r: &Report) -> serde_json::Value {
         "profile": r.profile.as_str(),
         "valid": r.valid(),
         "preload_ready": r.preload_ready(),
-        "max_age": h.map(|h| h.max_age),
+        "max_age": h.map(|h| super::json_number(h.max_age)),
         "include_subdomains": h.map(|h| h.include_subdomains),
         "preload": h.map(|h| h.preload),
         "findings": r.findings.iter().map(|f| json!({

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, TimeZone, Utc};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use std::sync::Arc;
 
@@ -20,24 +20,39 @@ mod lint_cmd;
 mod preload_cmd;
 mod query;
 mod store_cmd;
+mod warn;
+
+pub(crate) use warn::warn;
 
 /// HTTP Strict Transport Security (RFC 6797) for people and scripts.
 #[derive(Debug, Parser)]
-#[command(name = "hsts", version, about, max_term_width = 100)]
+#[command(
+    name = "hsts",
+    version,
+    about,
+    max_term_width = 100,
+    next_help_heading = "Global options",
+    after_help = "Exit status: 0 on success, 1 when the command failed or found a problem (each command's --help says which), 2 on a usage error.\nWarnings (an old preload list, a store file that does not exist) go to stderr; --quiet or HSTS_QUIET=1 silences them."
+)]
 pub struct Cli {
-    /// The dynamic store file; created on first write. Without it the store
-    /// is empty and in memory.
+    /// The dynamic store file. Required by observe, import, export, forget
+    /// and list; check and rewrite without it use an empty store.
     #[arg(long, global = true, value_name = "FILE")]
     store: Option<PathBuf>,
+    /// Print no warnings (also: HSTS_QUIET=1 in the environment). Errors
+    /// are still printed.
+    #[arg(short, long, global = true)]
+    quiet: bool,
     /// The clock: unix seconds or RFC 3339. Default: the system clock.
     #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
     now: Option<DateTime<Utc>>,
     /// Ignore the preload list.
     #[arg(long, global = true)]
     no_preload: bool,
-    /// Switch the localhost exemption off.
-    #[arg(long, global = true)]
-    pin_localhost: bool,
+    /// Let localhost (and names under it) be noted and upgraded like any
+    /// other host; by default they are exempt.
+    #[arg(long, global = true, alias = "pin-localhost")]
+    hsts_for_localhost: bool,
     /// Use this compiled preload list instead of the built-in one. Given
     /// before the command (not global: `hsts build --preload` is a flag).
     #[arg(long, value_name = "FILE", conflicts_with = "no_preload")]
@@ -132,14 +147,20 @@ impl RequestArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Parse a Strict-Transport-Security value. Exit 0 if valid, 1 if invalid.
+    #[command(
+        after_help = "Output: \"valid: <canonical header>\" or \"invalid: <error>\"; with --json one line, {\"valid\":true,\"max_age\":N,\"include_subdomains\":B,\"preload\":B} or {\"valid\":false,\"error\":\"...\"} (a max_age over 2^53-1 prints as 9007199254740991).\nA VALUE of \"-\" reads one value per line of stdin: one output line per input line.\nExit: 0 valid, 1 invalid (any, with \"-\"), 2 usage."
+    )]
     Parse {
         /// One line of JSON instead of text.
         #[arg(long)]
         json: bool,
-        /// The header field value.
+        /// The header field value; "-" reads one per line from stdin.
         value: OsString,
     },
     /// Must these hosts use https? ("-" reads hosts from stdin.)
+    #[command(
+        after_help = "Output: \"<host as given>\\thttps\" or \"\\thttp\", one line per host and per stdin line (an empty line for an empty one); --json one object per line; --count one number.\nAn invalid host (a URL, a port, white space, a bad character or A-label) prints \"\\thttp\" and the reason on stderr.\nExit: 0, 1 if any host or stdin line was invalid, 2 usage."
+    )]
     Check {
         /// One JSON object per host.
         #[arg(long, conflicts_with = "count")]
@@ -154,6 +175,9 @@ enum Command {
         hosts: Vec<String>,
     },
     /// Print the URL each request must use. ("-" reads URLs from stdin.)
+    #[command(
+        after_help = "Output: one line per URL and per stdin line: the URL to request (upgraded, or as given); an empty line for an empty or unreadable stdin line.\nExit: 0, 1 if any URL could not be parsed, 2 usage."
+    )]
     Rewrite {
         #[command(flatten)]
         request: RequestArgs,
@@ -162,6 +186,9 @@ enum Command {
         urls: Vec<String>,
     },
     /// Note the STS field values of one response received from URL.
+    #[command(
+        after_help = "Output: \"noted\", \"updated\", \"removed\", \"unchanged\" or \"ignored: <reason>\"; with --json one object with \"outcome\", \"host\", \"reason\", \"code\" (a stable snake_case code when ignored), \"partition\" and \"evicted\".\nWrites --store (required).\nExit: 0 (also when ignored), 1 if the store could not be read or written, 2 usage (no --store, a bad --top-level)."
+    )]
     Observe {
         /// One line of JSON instead of text.
         #[arg(long)]
@@ -180,10 +207,13 @@ enum Command {
     #[command(subcommand)]
     Preload(PreloadCommand),
     /// Import a store file (curl's HSTS cache, our JSON, or our binary form) into --store.
+    #[command(
+        after_help = "Without --format the format is detected: our binary store (its magic label), JSON (an object or array, or one object per line as `list --json` prints), else curl's.\nOutput: \"read N, added A, updated U, expired E, skipped S, evicted V\" (--json: one object); each skipped entry with its reason on stderr (a partitioned entry is skipped: it cannot be imported).\nExit: 0, 1 when nothing was imported (the store is then left untouched) or the file cannot be read, 2 usage (no --store)."
+    )]
     Import {
-        /// The file's format.
-        #[arg(long, value_enum, default_value = "curl")]
-        format: FormatArg,
+        /// The file's format; detected when not given.
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
         /// Print the report as one JSON object.
         #[arg(long)]
         json: bool,
@@ -191,15 +221,21 @@ enum Command {
         file: PathBuf,
     },
     /// Export the --store entries (to stdout unless -o is given).
+    #[command(
+        after_help = "Output: the live entries in the format (default JSON: {\"format\":\"hsts-store\",\"version\":1,\"entries\":[...]}, which `import` reads back without --format). An expiry past year 9999 (a saturated max-age, curl's \"unlimited\") prints as 9999-12-31T23:59:59Z in JSON.\nExit: 0, 1 if the store cannot be read or the output written (or it holds partitioned or hashed entries, for json and curl), 2 usage (no --store)."
+    )]
     Export {
         /// The output format.
         #[arg(long, value_enum, default_value = "json")]
         format: FormatArg,
-        /// Write to this file (atomically) instead of stdout.
+        /// Write to this file (atomically) instead of stdout; "-" is stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
     /// Forget a host, a whole site, recent entries, or everything in --store.
+    #[command(
+        after_help = "Output: \"removed N\" (--json: {\"removed\":N}); a store file that does not exist is not created (\"removed 0\", a warning).\nExit: 0, 1 if the store cannot be read or written, or the host is invalid, 2 usage (no --store)."
+    )]
     #[command(group(clap::ArgGroup::new("what").required(true).args(["host", "site", "since", "all"])))]
     Forget {
         /// The host whose own entry is removed.
@@ -218,6 +254,9 @@ enum Command {
         json: bool,
     },
     /// Print the live entries of --store.
+    #[command(
+        after_help = "Output: \"host\\tinclude_subdomains\\texpires\" per entry (a fourth column: the partition), sorted by host; --json one object per line with host, include_subdomains, observed, expires and partition: the entry shape `import --format json` reads. A missing store file is an empty store, said on stderr.\nExit: 0, 1 if the store cannot be read, 2 usage (no --store)."
+    )]
     List {
         /// One JSON object per entry.
         #[arg(long)]
@@ -231,28 +270,75 @@ enum Command {
     /// records), RFC 6797 §8.4 on TLS errors, note into --store. Exit 0 on
     /// any HTTP response, 1 on a network, TLS or §8.4 failure, 2 on usage.
     Get(get_cmd::GetArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example: hsts completions bash > ~/.local/share/bash-completion/completions/hsts\nExit: 0, 2 usage."
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of hsts.
+    #[command(after_help = "Example: hsts man > hsts.1 && man ./hsts.1\nExit: 0, 2 usage.")]
+    Man,
+}
+
+impl Command {
+    /// Whether the command consults the preload list: only these warn when
+    /// it is old.
+    fn uses_preload_list(&self) -> bool {
+        matches!(
+            self,
+            Command::Check { .. }
+                | Command::Rewrite { .. }
+                | Command::Observe { .. }
+                | Command::Preload(PreloadCommand::List)
+                | Command::Get(_)
+        )
+    }
+
+    /// Whether the command reads or writes the store file: `--store` is
+    /// required.
+    fn needs_store(&self) -> bool {
+        matches!(
+            self,
+            Command::Observe { .. }
+                | Command::Import { .. }
+                | Command::Export { .. }
+                | Command::Forget { .. }
+                | Command::List { .. }
+        )
+    }
 }
 
 #[derive(Debug, Subcommand)]
 enum PreloadCommand {
     /// Compile Chromium's JSON list (plain or .gz) into our binary table.
+    #[command(
+        after_help = "Chromium's file is read as published, `//` comment lines and all. It carries no date: give the date of its commit (the age warning counts from it); a date after --now (or today) is refused.\nOutput: \"compiled N entries into B bytes (S skipped)\", each skipped name on stderr.\nExit: 0, 1 if the input cannot be read or compiled, 2 usage (no --date, a future date)."
+    )]
     Compile {
         /// transport_security_state_static.json or .json.gz
         input: PathBuf,
         /// Where to write the table.
         #[arg(short, long, value_name = "OUT.bin")]
         output: PathBuf,
-        /// The list's date (YYYY-MM-DD); default today.
-        #[arg(long)]
-        date: Option<chrono::NaiveDate>,
+        /// The list's date (YYYY-MM-DD): when the input was published.
+        #[arg(long, required = true)]
+        date: chrono::NaiveDate,
     },
     /// Print the list's date, entry count, byte size and checksum.
+    #[command(
+        after_help = "Output: tab-separated lines date, entries, bytes, checksum, source_sha256; --json one object.\nExit: 0, 1 if --preload cannot be loaded, 2 usage (--no-preload)."
+    )]
     Info {
         /// One line of JSON.
         #[arg(long)]
         json: bool,
     },
     /// Print "name<TAB>include_subdomains" for every entry.
+    #[command(after_help = "Exit: 0, 1 if --preload cannot be loaded, 2 usage (--no-preload).")]
     List,
 }
 
@@ -329,11 +415,19 @@ impl Ctx {
     pub fn load_store(&self) -> Result<HstsStore, CliError> {
         match &self.store_path {
             None => self.new_store(),
-            Some(path) if self.hash_hosts && !path.exists() => self.new_store(),
+            Some(path) if store_missing(path) => {
+                warn::once(
+                    warn::Once::MissingStore,
+                    &format!(
+                        "store file {} does not exist: reading an empty store (observe or import creates it)",
+                        path.display()
+                    ),
+                );
+                self.new_store()
+            }
             Some(path) => {
-                let store = hsts::persist::load(path, self.config.clone()).map_err(|e| {
-                    CliError::Failed(format!("cannot load store {}: {e}", path.display()))
-                })?;
+                let store = hsts::persist::load(path, self.config.clone())
+                    .map_err(|e| store_error("cannot load store", path, &e))?;
                 self.check_hashed(path, &store)?;
                 warn_dropped_on_load(path, &store);
                 Ok(store)
@@ -369,7 +463,9 @@ impl Ctx {
         if !self.hash_hosts {
             return Ok(());
         }
-        if !path.exists() {
+        // A missing or 0-byte file is an empty store: made hashed here.
+        let empty = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if !path.exists() || empty {
             let store = self.new_store()?;
             match hsts::persist::save(&store, path, self.now) {
                 // Another process created it first: its keys are the file's.
@@ -383,7 +479,7 @@ impl Ctx {
             }
         }
         let store = hsts::persist::load(path, self.config.clone())
-            .map_err(|e| CliError::Failed(format!("cannot load store {}: {e}", path.display())))?;
+            .map_err(|e| store_error("cannot load store", path, &e))?;
         self.check_hashed(path, &store)
     }
 
@@ -398,8 +494,34 @@ impl Ctx {
             warn_dropped_on_load(path, store);
             f(store)
         })
-        .map_err(|e| CliError::Failed(format!("cannot update store {}: {e}", path.display())))
+        .map_err(|e| store_error("cannot update store", path, &e))
     }
+}
+
+/// Nothing (not even a dangling link) is at `path`.
+pub(crate) fn store_missing(path: &std::path::Path) -> bool {
+    matches!(std::fs::metadata(path), Err(e) if e.kind() == io::ErrorKind::NotFound)
+}
+
+/// A store file that cannot be read: the error, and when the file is a JSON
+/// export or a curl cache rather than a store, the command that reads it.
+fn store_error(what: &str, path: &std::path::Path, e: &hsts::persist::PersistError) -> CliError {
+    let mut msg = format!("{what} {}: {e}", path.display());
+    let head = store_cmd::file_head(path);
+    let format = match store_cmd::sniff(&head) {
+        hsts::persist::Format::Json => Some("json"),
+        hsts::persist::Format::Curl if store_cmd::looks_like_curl(&head) => Some("curl"),
+        _ => None,
+    };
+    if let Some(name) = format {
+        msg.push_str(&format!(
+            "\nhsts: {} is a {} file, not a store file: read it into a store with `hsts --store NEW.bin import --format {name} {}`",
+            path.display(),
+            if name == "json" { "JSON" } else { "curl HSTS cache" },
+            path.display()
+        ));
+    }
+    CliError::Failed(msg)
 }
 
 /// Nothing is dropped in silence: a store file that held more entries than
@@ -407,17 +529,42 @@ impl Ctx {
 fn warn_dropped_on_load(path: &std::path::Path, store: &HstsStore) {
     let n = store.evictions().on_load;
     if n > 0 {
-        eprintln!(
-            "hsts: warning: {} held {n} entries beyond the capacity of {}; the least recently observed were left out",
+        warn(&format!(
+            "{} held {n} entries beyond the capacity of {}; the least recently observed were left out",
             path.display(),
             store.config().capacity_in_force()
-        );
+        ));
     }
+}
+
+/// The `--version` text: the crate's version and the built-in list's date.
+fn version_text() -> &'static str {
+    let list = hsts::preload::PreloadList::builtin();
+    let text = format!(
+        "{} (built-in preload list of {}, {} entries)",
+        env!("CARGO_PKG_VERSION"),
+        list.date(),
+        list.len()
+    );
+    Box::leak(text.into_boxed_str())
+}
+
+/// The command line's definition, with the version text filled in.
+pub(crate) fn cli_command() -> clap::Command {
+    Cli::command().version(version_text())
 }
 
 /// Runs the tool and returns its exit status.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&cli_command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    warn::set_quiet(cli.quiet || warn::quiet_from_env());
+    if cli.command.needs_store() && cli.store.is_none() {
+        eprintln!("hsts: this command needs --store FILE (the store file to read or write)");
+        return ExitCode::from(2);
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = Ctx::new(&cli).and_then(|ctx| run(&ctx, cli.command, &mut out));
@@ -453,14 +600,17 @@ impl Ctx {
             (Some(path), false) => PreloadSource::List(Arc::new(preload_cmd::load_file(path)?)),
             (None, false) => PreloadSource::Builtin,
         };
-        // lint and build never consult the list: no warning about its age.
-        let uses_list = !matches!(cli.command, Command::Lint(_) | Command::Build(_));
-        if let Some(list) = preload.list().filter(|_| uses_list) {
+        // Only the commands that consult the list warn about its age
+        // (never parse, lint, build, preload compile or the store commands).
+        if let Some(list) = preload.list().filter(|_| cli.command.uses_preload_list()) {
             let age = (now.date_naive() - list.date()).num_days();
             if age > STALE_WARNING_DAYS {
-                eprintln!(
-                    "hsts: warning: the preload list is from {} ({age} days old, over 18 weeks); update it with `hsts preload compile` and --preload",
-                    list.date()
+                warn::once(
+                    warn::Once::StaleList,
+                    &format!(
+                        "the preload list is from {} ({age} days old, over 18 weeks): compile a newer one with `hsts preload compile` and pass it with --preload (README, \"Updating the preload list\"); --quiet silences this",
+                        list.date()
+                    ),
                 );
             }
         }
@@ -472,7 +622,7 @@ impl Ctx {
         Ok(Ctx {
             now,
             config: StoreConfig {
-                exempt_localhost: !cli.pin_localhost,
+                exempt_localhost: !cli.hsts_for_localhost,
                 preload,
                 suffix_list,
                 capacity: cli.capacity.map_or(defaults.capacity, |n| n as usize),
@@ -550,14 +700,16 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             input,
             output,
             date,
-        }) => preload_cmd::compile(out, &input, &output, date),
+        }) => preload_cmd::compile(ctx, out, &input, &output, date),
         Command::Preload(PreloadCommand::Info { json }) => preload_cmd::info(ctx, out, json),
         Command::Preload(PreloadCommand::List) => preload_cmd::list(ctx, out),
         Command::Import { format, json, file } => {
-            store_cmd::import(ctx, out, format.into(), json, &file)
+            store_cmd::import(ctx, out, format.map(Into::into), json, &file)
         }
         Command::Export { format, output } => {
-            store_cmd::export(ctx, out, format.into(), output.as_deref())
+            // `-o -` is stdout, as without -o.
+            let to = output.filter(|p| p.as_os_str() != "-");
+            store_cmd::export(ctx, out, format.into(), to.as_deref())
         }
         Command::Forget {
             host,
@@ -578,7 +730,26 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
         Command::Lint(args) => lint_cmd::run(out, args),
         Command::Build(args) => build_cmd::run(out, args),
         Command::Get(args) => get_cmd::run(ctx, out, &args),
+        Command::Completions { shell } => {
+            let mut cmd = cli_command();
+            clap_complete::generate(shell, &mut cmd, "hsts", out);
+            Ok(0)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(cli_command()).render(out)?;
+            Ok(0)
+        }
     }
+}
+
+/// The largest integer every JSON reader keeps exactly (2^53 - 1).
+const JSON_MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// A count or a max-age for JSON output: capped at 2^53 - 1, so that a
+/// saturated max-age (u64::MAX) reads the same in JavaScript and in every
+/// double-based parser. 2^53 seconds is 285 million years.
+pub(crate) fn json_number(n: u64) -> u64 {
+    n.min(JSON_MAX_SAFE)
 }
 
 /// Writes one line, turning I/O errors into [`CliError`].

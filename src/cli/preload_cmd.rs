@@ -9,16 +9,24 @@ use hsts::preload::PreloadList;
 
 use super::{line, CliError, Ctx};
 
-/// `hsts preload compile IN.json[.gz] -o OUT.bin [--date YYYY-MM-DD]`.
+/// `hsts preload compile IN.json[.gz] -o OUT.bin --date YYYY-MM-DD`. The
+/// date is required (Chromium's file carries none, and dating an old list
+/// today would hide its age) and may not be after `--now` (or today).
 pub(crate) fn compile(
+    ctx: &Ctx,
     out: &mut dyn Write,
     input: &Path,
     output: &Path,
-    date: Option<chrono::NaiveDate>,
+    date: chrono::NaiveDate,
 ) -> Result<u8, CliError> {
+    let today = ctx.now.date_naive();
+    if date > today {
+        return Err(CliError::Usage(format!(
+            "--date {date} is in the future (today is {today}): give the date the list was published"
+        )));
+    }
     let bytes = std::fs::read(input)
         .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", input.display())))?;
-    let date = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let (table, report) = hsts::preload::compile_json(&bytes, date)
         .map_err(|e| CliError::Failed(format!("cannot compile {}: {e}", input.display())))?;
     for (name, why) in report.skipped_names() {

@@ -10,7 +10,7 @@ use hsts::host::{self, Host};
 use hsts::StsHeader;
 use hsts::{Outcome, RequestContext, Transport};
 
-use super::input::{escape, for_each_item, BadLine, Item};
+use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
 use super::{line, CliError, Ctx};
 
 /// The raw bytes of an argument (arguments need not be UTF-8).
@@ -26,13 +26,44 @@ fn os_bytes(s: &OsString) -> Vec<u8> {
     }
 }
 
-/// `hsts parse [--json] VALUE`: exit 0 if valid, 1 if not.
+/// `hsts parse [--json] VALUE`: exit 0 if valid, 1 if not. A VALUE of
+/// "-" reads one value per line of stdin and prints one line per line
+/// (an empty line is an empty value: invalid); exit 1 if any is invalid.
 pub(crate) fn parse(out: &mut dyn Write, json: bool, value: &OsString) -> Result<u8, CliError> {
-    let parsed = StsHeader::parse_bytes(&os_bytes(value));
+    if value != "-" {
+        return parse_one(out, json, &os_bytes(value));
+    }
+    let stdin = std::io::stdin();
+    let mut lines = Lines::new(stdin.lock(), MAX_LINE);
+    lines.keep_blank = true;
+    let mut status = 0;
+    while let Some(item) = lines.next_item()? {
+        let code = match item {
+            Item::Text(v) => parse_one(out, json, v.as_bytes())?,
+            Item::Blank(_) => parse_one(out, json, b"")?,
+            Item::Bad(bad) => {
+                eprintln!("hsts: {bad}");
+                let text = if json {
+                    json!({"valid": false, "error": bad.to_string()}).to_string()
+                } else {
+                    format!("invalid: {bad}")
+                };
+                line(out, &text)?;
+                1
+            }
+        };
+        status = status.max(code);
+    }
+    Ok(status)
+}
+
+/// Parses one value and prints its line.
+fn parse_one(out: &mut dyn Write, json: bool, value: &[u8]) -> Result<u8, CliError> {
+    let parsed = StsHeader::parse_bytes(value);
     let text = match (&parsed, json) {
         (Ok(h), true) => json!({
             "valid": true,
-            "max_age": h.max_age,
+            "max_age": super::json_number(h.max_age),
             "include_subdomains": h.include_subdomains,
             "preload": h.preload,
         })
@@ -68,12 +99,23 @@ pub(crate) fn check(
     let store = store.in_context(request);
     let mut status = 0;
     let mut known = 0u64;
-    for_each_item(hosts, |item| {
+    for_each_line(hosts, |item| {
         let given = match item {
             Item::Text(given) => given,
             Item::Bad(bad) => {
                 status = 1;
                 return check_bad_line(out, mode, &bad);
+            }
+            // One output line per input line, so `paste` lines them up.
+            Item::Blank(n) => {
+                return match mode {
+                    CheckOutput::Count => Ok(()),
+                    CheckOutput::Plain => line(out, ""),
+                    CheckOutput::Json => line(
+                        out,
+                        &json!({"line": n, "host": "", "hsts": false, "blank": true}).to_string(),
+                    ),
+                };
             }
         };
         let (canonical, found, partition) = match host::canonicalize(&given) {
@@ -127,17 +169,29 @@ fn check_invalid(
     given: &str,
     e: &hsts::HostError,
 ) -> Result<(), CliError> {
+    let why = host_error_text(e);
     if mode == CheckOutput::Json {
         return line(
             out,
-            &json!({"host": given, "hsts": false, "error": e.to_string()}).to_string(),
+            &json!({"host": given, "hsts": false, "error": why}).to_string(),
         );
     }
-    eprintln!("hsts: invalid host {given:?}: {e}");
+    eprintln!("hsts: invalid host {given:?}: {why}");
     if mode == CheckOutput::Plain {
         line(out, &format!("{}\thttp", escape(given)))?;
     }
     Ok(())
+}
+
+/// What was wrong with a host given to `check`, in words: a URL is sent to
+/// `hsts rewrite`.
+fn host_error_text(e: &hsts::HostError) -> String {
+    match e {
+        hsts::HostError::Url => {
+            "this is a URL: pass the host (example.com), or use `hsts rewrite` for URLs".into()
+        }
+        e => e.to_string(),
+    }
 }
 
 /// Prints the answer for one valid host.
@@ -165,7 +219,7 @@ fn check_answer(
                     "source": m.source.as_str(),
                     "matched": m.host,
                     "include_subdomains": m.include_subdomains,
-                    "expires": m.expires.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    "expires": m.expires.map(super::store_cmd::rfc3339),
                     "partition": partition,
                 }),
                 None => json!({
@@ -194,7 +248,7 @@ pub(crate) fn rewrite(
     let mut store = ctx.load_store()?;
     let store = store.in_context(request);
     let mut status = 0;
-    for_each_item(urls, |item| {
+    for_each_line(urls, |item| {
         let given = match item {
             Item::Text(given) => given,
             Item::Bad(bad) => {
@@ -203,9 +257,10 @@ pub(crate) fn rewrite(
                 status = 1;
                 return line(out, "");
             }
+            Item::Blank(_) => return line(out, ""),
         };
         match Url::parse(&given) {
-            Ok(url) => line(out, store.upgrade_at(&url, ctx.now).url(&url).as_str()),
+            Ok(url) => line(out, store.upgrade_url_at(&url, ctx.now).as_str()),
             Err(e) => {
                 eprintln!("hsts: cannot parse URL {given:?}: {e}");
                 status = 1;
@@ -281,10 +336,7 @@ pub(crate) fn observe(
             .to_string(),
         )?;
     } else {
-        match reason {
-            Some(r) => line(out, &format!("ignored: {r}"))?,
-            None => line(out, outcome.as_str())?,
-        }
+        line(out, &outcome.to_string())?;
     }
     Ok(0)
 }

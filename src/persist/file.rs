@@ -240,7 +240,8 @@ fn dir_and_name(path: &Path) -> (PathBuf, Option<String>) {
 ///     Err(PersistError::NotARegularFile { .. })
 /// ));
 /// ```
-pub fn read_file(path: &Path) -> Result<Vec<u8>, PersistError> {
+pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<u8>, PersistError> {
+    let path = path.as_ref();
     read_limited(path)?.ok_or_else(|| {
         io_err("open", path)(io::Error::new(io::ErrorKind::NotFound, "no such file"))
     })
@@ -277,7 +278,8 @@ pub(crate) fn read_limited(path: &Path) -> Result<Option<Vec<u8>>, PersistError>
 ///
 /// Those above, and [`PersistError::Io`] naming the step that failed
 /// (`create` or `write` of the temporary file, `rename`).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PersistError> {
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), PersistError> {
+    let path = path.as_ref();
     let (target, meta) = resolve(path)?;
     write_resolved(&target, meta.as_ref(), bytes)
 }

@@ -78,7 +78,7 @@ mod json {
         Err(PersistError::JsonDisabled)
     }
 
-    pub(crate) fn import(_: &[u8]) -> Result<Vec<Entry>, PersistError> {
+    pub(crate) fn import(_: &[u8]) -> Result<Vec<(Entry, Option<String>)>, PersistError> {
         Err(PersistError::JsonDisabled)
     }
 }
@@ -117,7 +117,11 @@ pub enum Format {
 ///
 /// Waits at most [`LockOptions::DEFAULT_TIMEOUT`] for the lock; see
 /// [`save_with`] for the details and the errors.
-pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), PersistError> {
+pub fn save(
+    store: &HstsStore,
+    path: impl AsRef<Path>,
+    now: DateTime<Utc>,
+) -> Result<(), PersistError> {
     save_with(store, path, now, &LockOptions::default())
 }
 
@@ -136,17 +140,20 @@ pub fn save(store: &HstsStore, path: &Path, now: DateTime<Utc>) -> Result<(), Pe
 ///   file is 0600 (see [`write_atomic`]).
 pub fn save_with(
     store: &HstsStore,
-    path: &Path,
+    path: impl AsRef<Path>,
     now: DateTime<Utc>,
     opts: &LockOptions,
 ) -> Result<(), PersistError> {
+    let path = path.as_ref();
     let (target, _) = file::resolve(path)?;
     let _guard = file::lock(&target, opts)?;
     file::sweep_temps(&target);
     // Resolved again under the lock: another writer may have created it.
     let (target, meta) = file::resolve(&target)?;
     let bytes = match file::read_limited(&target)? {
+        // A 0-byte file (`touch hsts.bin`) is an empty store.
         None => encode(store, now),
+        Some(disk) if disk.is_empty() => encode(store, now),
         Some(disk) => merge::merge_encode(
             binary::decode_contents(&disk, store.config().limits().decode_keep())?,
             store,
@@ -156,13 +163,17 @@ pub fn save_with(
     file::write_resolved(&target, meta.as_ref(), &bytes)
 }
 
-/// Reads a store file. A missing file is an empty store; anything else that
+/// Reads a store file. A missing file is an empty store, and so is an empty
+/// (0-byte) one; anything else that
 /// cannot be read or decoded is an error, and the file is left untouched.
 /// A FIFO, a device or a directory is refused at once
 /// ([`PersistError::NotARegularFile`]), without blocking or reading it.
-pub fn load(path: &Path, config: StoreConfig) -> Result<HstsStore, PersistError> {
+pub fn load(path: impl AsRef<Path>, config: StoreConfig) -> Result<HstsStore, PersistError> {
+    let path = path.as_ref();
     match file::read_limited(path)? {
         None => Ok(HstsStore::with_config(config)),
+        // A 0-byte file (`touch hsts.bin`) is an empty store.
+        Some(bytes) if bytes.is_empty() => Ok(HstsStore::with_config(config)),
         Some(bytes) => decode(&bytes, config),
     }
 }
@@ -174,7 +185,7 @@ pub fn load(path: &Path, config: StoreConfig) -> Result<HstsStore, PersistError>
 /// Waits at most [`LockOptions::DEFAULT_TIMEOUT`] for the lock; see
 /// [`update_with`].
 pub fn update<R>(
-    path: &Path,
+    path: impl AsRef<Path>,
     config: StoreConfig,
     now: DateTime<Utc>,
     f: impl FnOnce(&mut HstsStore) -> R,
@@ -186,12 +197,13 @@ pub fn update<R>(
 /// files, the lock file, leftover temporary files and permissions are
 /// handled as by [`save_with`].
 pub fn update_with<R>(
-    path: &Path,
+    path: impl AsRef<Path>,
     config: StoreConfig,
     now: DateTime<Utc>,
     opts: &LockOptions,
     f: impl FnOnce(&mut HstsStore) -> R,
 ) -> Result<R, PersistError> {
+    let path = path.as_ref();
     let (target, _) = file::resolve(path)?;
     let _guard = file::lock(&target, opts)?;
     file::sweep_temps(&target);
@@ -200,6 +212,33 @@ pub fn update_with<R>(
     let r = f(&mut store);
     file::write_resolved(&target, meta.as_ref(), &encode(&store, now))?;
     Ok(r)
+}
+
+impl HstsStore {
+    /// Reads the store file at `path` with `config`: [`load`] as a method.
+    /// A missing or empty (0-byte) file is an empty store.
+    ///
+    /// ```
+    /// use hsts::{HstsStore, StoreConfig, Transport};
+    /// use hsts::url::Url;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("hsts.bin");
+    /// let mut store = HstsStore::load(&path, StoreConfig::default()).unwrap();
+    /// store.note(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure);
+    /// store.save(&path).unwrap();
+    /// let again = HstsStore::load(&path, StoreConfig::default()).unwrap();
+    /// assert!(again.lookup("example.com").unwrap().is_some());
+    /// ```
+    pub fn load(path: impl AsRef<Path>, config: StoreConfig) -> Result<HstsStore, PersistError> {
+        load(path, config)
+    }
+
+    /// Saves the store to `path` as of its clock's now: [`save`] as a
+    /// method (under the file's lock, merged with what the file holds).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), PersistError> {
+        save(self, path, self.now())
+    }
 }
 
 /// Writes the live entries of `store` in `format`, sorted by host.
@@ -314,9 +353,24 @@ fn read_entries(
             entries
         }
         Format::Json => {
-            let entries = json::import(bytes)?;
-            report.read = entries.len();
-            numbered(entries)
+            let read = json::import(bytes)?;
+            report.read = read.len();
+            let mut entries = Vec::with_capacity(read.len());
+            for (i, (e, partition)) in read.into_iter().enumerate() {
+                match partition {
+                    // A partitioned entry (from `hsts list --json`) cannot
+                    // be imported: skipped with its reason, as in binary.
+                    Some(partition) => report.skipped.push((
+                        i + 1,
+                        SkipReason::Partitioned {
+                            host: e.host,
+                            partition,
+                        },
+                    )),
+                    None => entries.push((i + 1, e)),
+                }
+            }
+            entries
         }
     })
 }

@@ -146,7 +146,8 @@ impl PreloadList {
 
     /// Reads a compiled list from a file (at most 64 MiB) and checks it
     /// whole. See [`PreloadList::from_bytes`].
-    pub fn from_file(path: &Path) -> Result<PreloadList, PreloadError> {
+    pub fn from_file(path: impl AsRef<Path>) -> Result<PreloadList, PreloadError> {
+        let path = path.as_ref();
         let io = |source| PreloadError::Io {
             path: path.to_owned(),
             source,
