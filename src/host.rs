@@ -123,6 +123,42 @@ impl CanonicalHost {
         self.0
     }
 
+    /// Canonicalises `input` into this value, reusing its buffer: a loop
+    /// over many hosts (the CLI's `check -`) allocates nothing once the
+    /// buffer has grown to the longest name. Returns the IP address when
+    /// `input` is an IP literal (this value is then unspecified), as
+    /// [`canonicalize`] would; errors as [`canonicalize`] gives them.
+    ///
+    /// ```
+    /// use hsts::CanonicalHost;
+    ///
+    /// let mut h = CanonicalHost::new("a.example").unwrap();
+    /// assert_eq!(h.set("WWW.Example.COM.").unwrap(), None);
+    /// assert_eq!(h.as_str(), "www.example.com");
+    /// assert!(h.set("192.0.2.1").unwrap().is_some());
+    /// assert!(h.set("bad..name").is_err());
+    /// ```
+    pub fn set(&mut self, input: &str) -> Result<Option<IpAddr>, HostError> {
+        if input.len() <= MAX_NAME_LEN + 1 {
+            let trimmed = input.strip_suffix('.').unwrap_or(input);
+            if let Scan::Plain { upper } = scan(trimmed.as_bytes()) {
+                self.0.clear();
+                self.0.push_str(trimmed);
+                if upper {
+                    self.0.make_ascii_lowercase();
+                }
+                return Ok(None);
+            }
+        }
+        match canonicalize(input)? {
+            Host::Domain(d) => {
+                *self = d;
+                Ok(None)
+            }
+            Host::Ip(ip) => Ok(Some(ip)),
+        }
+    }
+
     /// Whether this is `localhost` or a name under `.localhost`, which Fetch
     /// and Chromium never treat as HSTS hosts.
     pub fn is_localhost(&self) -> bool {
@@ -274,32 +310,81 @@ fn canonicalize_inner(input: &str) -> Result<Host, HostError> {
     if trimmed.is_empty() {
         return Err(HostError::Empty);
     }
-    if let Some(ip) = ipv4_like(trimmed)? {
-        return Ok(Host::Ip(IpAddr::V4(ip)));
+    match scan(trimmed.as_bytes()) {
+        Scan::Plain { upper: false } => Ok(Host::Domain(CanonicalHost(trimmed.to_owned()))),
+        Scan::Plain { upper: true } => {
+            Ok(Host::Domain(CanonicalHost(trimmed.to_ascii_lowercase())))
+        }
+        Scan::Other => {
+            if let Some(ip) = ipv4_like(trimmed)? {
+                return Ok(Host::Ip(IpAddr::V4(ip)));
+            }
+            canonicalize_slow(trimmed)
+        }
     }
-    if is_plain_canonical(trimmed) {
-        return Ok(Host::Domain(CanonicalHost(trimmed.to_owned())));
-    }
-    canonicalize_slow(trimmed)
 }
 
-/// Whether `name` is already in canonical form and IDNA would pass it
-/// through unchanged: lower-case letters, digits, `-` and `_` only, no
-/// `xn--` label (those need Punycode validation), and within the DNS length
-/// limits. Store files and URLs that `url` already mapped are nearly always
-/// like this, so they skip the UTS #46 machinery.
-fn is_plain_canonical(name: &str) -> bool {
+/// What one pass over a name (without its trailing dot) found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Canonical once ASCII upper case is lowered (`upper`): letters,
+    /// digits, `-` and `_`, labels of 1 to 63 octets, at most 253 in all,
+    /// no `xn--` label (those need Punycode validation), and a last label
+    /// that is not numeric (those are IPv4 or invalid). UTS #46 maps such a
+    /// name to itself lowered, so it skips the IDNA machinery.
+    Plain {
+        /// Whether an ASCII upper-case letter was seen.
+        upper: bool,
+    },
+    /// Anything else: the full path decides.
+    Other,
+}
+
+/// One pass over `name`: see [`Scan`].
+fn scan(name: &[u8]) -> Scan {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
-        return false;
+        return Scan::Other;
     }
-    name.split('.').all(|label| {
-        !label.is_empty()
-            && label.len() <= MAX_LABEL_LEN
-            && !label.starts_with("xn--")
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-    })
+    let mut upper = false;
+    let mut label_start = 0;
+    // Whether the current label is all digits so far (a numeric last label
+    // makes the name IPv4-like), and whether it is a hex number so far.
+    let mut digits = true;
+    for (i, &b) in name.iter().enumerate() {
+        match b {
+            b'a'..=b'z' | b'-' | b'_' => digits = false,
+            b'0'..=b'9' => {}
+            b'A'..=b'Z' => {
+                upper = true;
+                digits = false;
+            }
+            b'.' => {
+                let len = i - label_start;
+                if len == 0 || len > MAX_LABEL_LEN || is_a_label(&name[label_start..i]) {
+                    return Scan::Other;
+                }
+                label_start = i + 1;
+                digits = true;
+                continue;
+            }
+            _ => return Scan::Other,
+        }
+    }
+    let last = &name[label_start..];
+    if last.is_empty() || last.len() > MAX_LABEL_LEN || is_a_label(last) {
+        return Scan::Other;
+    }
+    // A numeric last label (decimal, or 0x hex) makes the name IPv4 or
+    // invalid: the full path decides.
+    if digits || (last.len() > 1 && last[0] == b'0' && matches!(last[1], b'x' | b'X')) {
+        return Scan::Other;
+    }
+    Scan::Plain { upper }
+}
+
+/// Whether a label starts with the ACE prefix `xn--`, in any case.
+fn is_a_label(label: &[u8]) -> bool {
+    label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--")
 }
 
 /// UTS #46 to ASCII, then the checks that follow it.
@@ -393,9 +478,11 @@ mod tests {
 
     #[test]
     fn plain_fast_path_agrees_with_idna() {
-        // Every name the fast path takes must come out of UTS #46 unchanged.
-        let alphabet = b"abz09-_.x";
+        // Every name the one-pass scan takes must come out of UTS #46 and
+        // the IPv4 check as the scan says: itself, lowered.
+        let alphabet = b"abz09-_.xAZ";
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut taken = 0;
         for _ in 0..20_000 {
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -404,22 +491,49 @@ mod tests {
             let name: String = (0..len)
                 .map(|i| alphabet[((seed >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
                 .collect();
-            if is_plain_canonical(&name) && ipv4_like(&name).ok() == Some(None) {
+            if let Scan::Plain { .. } = scan(name.as_bytes()) {
+                taken += 1;
+                assert_eq!(ipv4_like(&name), Ok(None), "{name}");
                 assert_eq!(
                     canonicalize_slow(&name),
-                    Ok(Host::Domain(CanonicalHost(name.clone()))),
+                    Ok(Host::Domain(CanonicalHost(name.to_ascii_lowercase()))),
                     "{name}"
                 );
             }
         }
-        for name in ["xn--bcher-kva.example", "a.xn--", "A.b", "a..b", "-a-.b_"] {
-            if is_plain_canonical(name) {
-                assert_eq!(canonicalize_slow(name), canonicalize(name), "{name}");
+        assert!(taken > 1_000, "{taken}");
+        for name in [
+            "xn--bcher-kva.example",
+            "a.XN--x",
+            "a.xn--",
+            "a..b",
+            "1.2.3.4",
+            "a.0x1f",
+            "a.123",
+            ".a",
+            "a.",
+        ] {
+            assert_eq!(scan(name.as_bytes()), Scan::Other, "{name}");
+        }
+        assert_eq!(scan(b"Example.com"), Scan::Plain { upper: true });
+        assert_eq!(scan(b"-a-.b_"), Scan::Plain { upper: false });
+        assert_eq!(
+            scan(b"a.0xg"),
+            Scan::Other,
+            "hex-looking: the full path decides"
+        );
+        let mut h = CanonicalHost::new("x.example").unwrap();
+        for name in [
+            "A.Example.",
+            "xn--bcher-kva.example",
+            "B\u{00dc}cher.example",
+            "a.b",
+        ] {
+            match h.set(name) {
+                Ok(None) => assert_eq!(Ok(Host::Domain(h.clone())), canonicalize(name)),
+                other => assert_eq!(other.map(|_| ()), canonicalize(name).map(|_| ())),
             }
         }
-        assert!(!is_plain_canonical("xn--bcher-kva.example"));
-        assert!(!is_plain_canonical("Example.com"));
-        assert!(is_plain_canonical("-a-.b_"));
     }
 
     #[test]

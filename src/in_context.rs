@@ -144,6 +144,26 @@ impl InContext<'_> {
         self.upgrade_at(url, now).url(url)
     }
 
+    /// Whether a request to the canonical `host` in this context must use
+    /// https at `now`: [`InContext::lookup_at`] without the [`Match`], and
+    /// without allocating (a CLI or crawler checking many hosts reuses one
+    /// [`CanonicalHost`] through [`CanonicalHost::set`]).
+    ///
+    /// ```
+    /// use hsts::{CanonicalHost, HstsStore, RequestContext};
+    ///
+    /// let mut store = HstsStore::new();
+    /// let nav = RequestContext::navigation();
+    /// let view = store.in_context(&nav);
+    /// let mut host = CanonicalHost::new("example.org").unwrap();
+    /// host.set("Accounts.Google.COM").unwrap();
+    /// assert!(view.is_known_canonical_at(&host, chrono::Utc::now()));
+    /// ```
+    pub fn is_known_canonical_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> bool {
+        let scope = self.ctx.scope(self.store.config().navigations_only);
+        self.store.known_scoped_at(host, now, scope)
+    }
+
     /// The top-level site whose partition a request to `host` in this
     /// context uses, when the store is partitioned
     /// ([`StoreConfig::partition`]); `None` otherwise. A navigation (and a

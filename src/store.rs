@@ -359,6 +359,47 @@ impl HstsStore {
         self.dynamic_match_at(host, now, scope)
     }
 
+    /// Whether `host` is a known HSTS host at `now` within `scope`:
+    /// [`HstsStore::lookup_scoped_at`] without building the [`Match`], so
+    /// that a loop over many hosts allocates nothing (for a store keyed by
+    /// name; a hashed store hashes each candidate).
+    pub(crate) fn known_scoped_at(
+        &self,
+        host: &CanonicalHost,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> bool {
+        if self.config.exempt_localhost && host.is_localhost() {
+            return false;
+        }
+        if let Some(list) = self.active_preload_at(now) {
+            if list.lookup(host.as_str()).is_some() {
+                return true;
+            }
+        }
+        if !scope.dynamic || self.table.len() == 0 {
+            return false;
+        }
+        let part = self.partition_key(scope.top, host);
+        let Some(pid) = self.table.partition_id(&part) else {
+            return false;
+        };
+        let id = if self.keys.is_hashed() {
+            self.hashed_match(pid, host, now)
+        } else {
+            self.plain_match(pid, host, now)
+        };
+        match id {
+            Some(id) => {
+                if scope.counts_as_use {
+                    self.table.mark_used(id, Usage::day_of(now));
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The slot of `key` in partition `part`.
     fn find(&self, part: &str, key: &str) -> Option<u32> {
         let pid = self.table.partition_id(part)?;

@@ -13,10 +13,11 @@ use super::CliError;
 /// skipped without being buffered, and reported.
 pub(crate) const MAX_LINE: usize = 1 << 20;
 
-/// One item to answer: an argument, or a line of stdin.
-pub(crate) enum Item {
+/// One item to answer: an argument, or a line of stdin (borrowed from the
+/// reader's buffer, so that reading allocates nothing per line).
+pub(crate) enum Item<'a> {
     /// Usable text.
-    Text(String),
+    Text(&'a str),
     /// A line of stdin that cannot be used.
     Bad(BadLine),
     /// An empty line of stdin (its 1-based number), given only where the
@@ -65,7 +66,7 @@ impl fmt::Display for BadLine {
 /// the non-empty lines of stdin. Stops at the first error `f` returns.
 pub(crate) fn for_each_item(
     items: &[String],
-    f: impl FnMut(Item) -> Result<(), CliError>,
+    f: impl FnMut(Item<'_>) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     each_item(items, false, f)
 }
@@ -74,7 +75,7 @@ pub(crate) fn for_each_item(
 /// for the commands that print one line per input line.
 pub(crate) fn for_each_line(
     items: &[String],
-    f: impl FnMut(Item) -> Result<(), CliError>,
+    f: impl FnMut(Item<'_>) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     each_item(items, true, f)
 }
@@ -82,11 +83,11 @@ pub(crate) fn for_each_line(
 fn each_item(
     items: &[String],
     keep_blank: bool,
-    mut f: impl FnMut(Item) -> Result<(), CliError>,
+    mut f: impl FnMut(Item<'_>) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     for item in items {
         if item != "-" {
-            f(Item::Text(item.clone()))?;
+            f(Item::Text(item))?;
             continue;
         }
         let stdin = io::stdin();
@@ -123,7 +124,7 @@ impl<R: BufRead> Lines<R> {
 
     /// The next non-empty line as an item (or an empty one as
     /// [`Item::Blank`] with `keep_blank`); `None` at the end.
-    pub(crate) fn next_item(&mut self) -> io::Result<Option<Item>> {
+    pub(crate) fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
         loop {
             let Some(len) = self.read_line()? else {
                 return Ok(None);
@@ -141,21 +142,21 @@ impl<R: BufRead> Lines<R> {
         }
     }
 
-    fn item(&mut self, len: u64) -> Item {
-        let shown = escape(&String::from_utf8_lossy(
-            &self.buf[..self.buf.len().min(64)],
-        ))
-        .into_owned();
+    fn item(&mut self, len: u64) -> Item<'_> {
         let problem = if len > self.cap as u64 {
             LineProblem::TooLong { len }
         } else {
             match std::str::from_utf8(&self.buf) {
-                Ok(s) => return Item::Text(s.to_owned()),
+                Ok(s) => return Item::Text(s),
                 Err(e) => LineProblem::NotUtf8 {
                     at: e.valid_up_to(),
                 },
             }
         };
+        let shown = escape(&String::from_utf8_lossy(
+            &self.buf[..self.buf.len().min(64)],
+        ))
+        .into_owned();
         Item::Bad(BadLine {
             line: self.line,
             problem,
@@ -227,7 +228,7 @@ mod tests {
         let mut out = Vec::new();
         while let Some(item) = lines.next_item().unwrap() {
             out.push(match item {
-                Item::Text(s) => Ok(s),
+                Item::Text(s) => Ok(s.to_owned()),
                 Item::Bad(b) => Err(b),
                 Item::Blank(_) => unreachable!("blank lines are skipped"),
             });

@@ -56,14 +56,14 @@ pub(crate) fn run(out: &mut dyn Write, args: LintArgs) -> Result<u8, CliError> {
     let mut status = 0;
     for_each_item(&args.values, |item| match item {
         Item::Text(value) => {
-            let report = lint(&value, profile);
+            let report = lint(value, profile);
             if report.has_errors() {
                 status = 1;
             }
             if args.json {
-                line(out, &report_json(&value, &report).to_string())
+                line(out, &report_json(value, &report).to_string())
             } else {
-                report_text(out, &value, &report)
+                report_text(out, value, &report)
             }
         }
         Item::Bad(bad) => {

@@ -154,6 +154,10 @@ enum Command {
         /// One line of JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Flush each output line at once (the default on a terminal;
+        /// otherwise output is written in blocks).
+        #[arg(long)]
+        line_buffered: bool,
         /// The header field value; "-" reads one per line from stdin.
         value: OsString,
     },
@@ -168,6 +172,10 @@ enum Command {
         /// Print only the number of hosts that must use https.
         #[arg(long)]
         count: bool,
+        /// Flush each output line at once (the default on a terminal;
+        /// otherwise output is written in blocks).
+        #[arg(long)]
+        line_buffered: bool,
         #[command(flatten)]
         request: RequestArgs,
         /// Host names; "-" reads one per line from stdin.
@@ -179,6 +187,10 @@ enum Command {
         after_help = "Output: one line per URL and per stdin line: the URL to request (upgraded, or as given); an empty line for an empty or unreadable stdin line.\nExit: 0, 1 if any URL could not be parsed, 2 usage."
     )]
     Rewrite {
+        /// Flush each output line at once (the default on a terminal;
+        /// otherwise output is written in blocks).
+        #[arg(long)]
+        line_buffered: bool,
         #[command(flatten)]
         request: RequestArgs,
         /// URLs; "-" reads one per line from stdin.
@@ -285,6 +297,23 @@ enum Command {
 }
 
 impl Command {
+    /// Whether `--line-buffered` was given.
+    fn line_buffered(&self) -> bool {
+        matches!(
+            self,
+            Command::Parse {
+                line_buffered: true,
+                ..
+            } | Command::Check {
+                line_buffered: true,
+                ..
+            } | Command::Rewrite {
+                line_buffered: true,
+                ..
+            }
+        )
+    }
+
     /// Whether the command consults the preload list: only these warn when
     /// it is old.
     fn uses_preload_list(&self) -> bool {
@@ -566,7 +595,14 @@ pub fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // Line by line on a terminal or when asked, so that answers stream as
+    // input arrives; in blocks otherwise (a pipe, a file), for speed.
+    {
+        use std::io::IsTerminal;
+        let flush = cli.command.line_buffered() || stdout.is_terminal();
+        LINE_BUFFERED.store(flush, std::sync::atomic::Ordering::Relaxed);
+    }
+    let mut out = io::BufWriter::with_capacity(64 << 10, stdout.lock());
     let result = Ctx::new(&cli).and_then(|ctx| run(&ctx, cli.command, &mut out));
     let flushed = out.flush();
     match (result, flushed) {
@@ -666,12 +702,13 @@ fn load_psl(path: &std::path::Path) -> Result<SuffixList, CliError> {
 
 fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
     match command {
-        Command::Parse { json, value } => query::parse(out, json, &value),
+        Command::Parse { json, value, .. } => query::parse(out, json, &value),
         Command::Check {
             json,
             count,
             request,
             hosts,
+            ..
         } => {
             let mode = match (json, count) {
                 (true, _) => query::CheckOutput::Json,
@@ -680,7 +717,9 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             };
             query::check(ctx, out, mode, &request.context()?, &hosts)
         }
-        Command::Rewrite { request, urls } => query::rewrite(ctx, out, &request.context()?, &urls),
+        Command::Rewrite { request, urls, .. } => {
+            query::rewrite(ctx, out, &request.context()?, &urls)
+        }
         Command::Observe {
             json,
             cert_errors,
@@ -752,7 +791,20 @@ pub(crate) fn json_number(n: u64) -> u64 {
     n.min(JSON_MAX_SAFE)
 }
 
+/// Whether each output line is flushed as it is written.
+static LINE_BUFFERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ends an output line: a newline, and a flush when line-buffered.
+pub(crate) fn end_line(out: &mut dyn Write) -> Result<(), CliError> {
+    out.write_all(b"\n")?;
+    if LINE_BUFFERED.load(std::sync::atomic::Ordering::Relaxed) {
+        out.flush()?;
+    }
+    Ok(())
+}
+
 /// Writes one line, turning I/O errors into [`CliError`].
 pub(crate) fn line(out: &mut dyn Write, s: &str) -> Result<(), CliError> {
-    writeln!(out, "{s}").map_err(CliError::from)
+    out.write_all(s.as_bytes())?;
+    end_line(out)
 }

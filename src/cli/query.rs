@@ -8,10 +8,10 @@ use url::Url;
 
 use hsts::host::{self, Host};
 use hsts::StsHeader;
-use hsts::{Outcome, RequestContext, Transport};
+use hsts::{CanonicalHost, Outcome, RequestContext, Transport, Upgrade};
 
 use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
-use super::{line, CliError, Ctx};
+use super::{end_line, line, CliError, Ctx};
 
 /// The raw bytes of an argument (arguments need not be UTF-8).
 fn os_bytes(s: &OsString) -> Vec<u8> {
@@ -99,6 +99,10 @@ pub(crate) fn check(
     let store = store.in_context(request);
     let mut status = 0;
     let mut known = 0u64;
+    // One scratch name for every host: nothing is allocated per host on
+    // the plain and --count paths.
+    let mut scratch =
+        CanonicalHost::new("scratch.invalid").map_err(|e| CliError::Failed(e.to_string()))?;
     for_each_line(hosts, |item| {
         let given = match item {
             Item::Text(given) => given,
@@ -118,7 +122,34 @@ pub(crate) fn check(
                 };
             }
         };
-        let (canonical, found, partition) = match host::canonicalize(&given) {
+        if mode != CheckOutput::Json {
+            match scratch.set(given) {
+                Ok(None) => {
+                    let yes = store.is_known_canonical_at(&scratch, ctx.now);
+                    known += u64::from(yes);
+                    if mode == CheckOutput::Plain {
+                        out.write_all(escape(given).as_bytes())?;
+                        out.write_all(if yes { b"\thttps" } else { b"\thttp" })?;
+                        end_line(out)?;
+                    }
+                    return Ok(());
+                }
+                Ok(Some(_)) => {
+                    // An IP literal is never a known host (§8.3 step 3).
+                    if mode == CheckOutput::Plain {
+                        out.write_all(escape(given).as_bytes())?;
+                        out.write_all(b"\thttp")?;
+                        end_line(out)?;
+                    }
+                    return Ok(());
+                }
+                Err(e) => {
+                    status = 1;
+                    return check_invalid(out, mode, given, &e);
+                }
+            }
+        }
+        let (canonical, found, partition) = match host::canonicalize(given) {
             Ok(Host::Domain(d)) => {
                 // A canonical name canonicalises to itself: no error here.
                 let found = store.lookup_at(d.as_str(), ctx.now).ok().flatten();
@@ -132,11 +163,11 @@ pub(crate) fn check(
             Ok(ip @ Host::Ip(_)) => (ip.to_string(), None, None),
             Err(e) => {
                 status = 1;
-                return check_invalid(out, mode, &given, &e);
+                return check_invalid(out, mode, given, &e);
             }
         };
         known += u64::from(found.is_some());
-        check_answer(out, mode, (&given, &canonical), found, partition)
+        check_answer(out, mode, (given, &canonical), found, partition)
     })?;
     if mode == CheckOutput::Count {
         line(out, &known.to_string())?;
@@ -259,12 +290,15 @@ pub(crate) fn rewrite(
             }
             Item::Blank(_) => return line(out, ""),
         };
-        match Url::parse(&given) {
-            Ok(url) => line(out, store.upgrade_url_at(&url, ctx.now).as_str()),
+        match Url::parse(given) {
+            Ok(url) => match store.upgrade_at(&url, ctx.now) {
+                Upgrade::Upgraded(up) => line(out, up.as_str()),
+                _ => line(out, url.as_str()),
+            },
             Err(e) => {
                 eprintln!("hsts: cannot parse URL {given:?}: {e}");
                 status = 1;
-                line(out, &given)
+                line(out, given)
             }
         }
     })?;
