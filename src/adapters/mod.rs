@@ -185,6 +185,17 @@ impl Validity {
     }
 }
 
+/// The URL an HTTPS record upgrades `url` to (RFC 9460 §9.5), if any: for a
+/// URL that HSTS left alone. Not applicable, no record, unusable records and
+/// failed look-ups all leave the request as it was.
+#[cfg(all(feature = "dns", any(feature = "reqwest", feature = "tower")))]
+pub(crate) async fn https_record_upgrade(records: &crate::dns::HttpsRecords, url: &Url) -> Option<Url> {
+    match records.lookup(url).await {
+        crate::dns::HttpsRrOutcome::Upgrade { url, .. } => Some(url),
+        _ => None,
+    }
+}
+
 /// The default cap on redirect hops.
 pub const DEFAULT_MAX_HOPS: u32 = 10;
 
