@@ -189,7 +189,10 @@ impl Validity {
 /// URL that HSTS left alone. Not applicable, no record, unusable records and
 /// failed look-ups all leave the request as it was.
 #[cfg(all(feature = "dns", any(feature = "reqwest", feature = "tower")))]
-pub(crate) async fn https_record_upgrade(records: &crate::dns::HttpsRecords, url: &Url) -> Option<Url> {
+pub(crate) async fn https_record_upgrade(
+    records: &crate::dns::HttpsRecords,
+    url: &Url,
+) -> Option<Url> {
     match records.lookup(url).await {
         crate::dns::HttpsRrOutcome::Upgrade { url, .. } => Some(url),
         _ => None,

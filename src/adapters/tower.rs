@@ -182,6 +182,7 @@ pub struct HstsService<S, R = HstsOnly> {
     inner: S,
     store: SharedHstsStore,
     validity: Validity,
+    #[cfg_attr(not(feature = "dns"), allow(dead_code))]
     records: R,
 }
 
@@ -293,8 +294,11 @@ where
         // called after the look-up; a clone takes its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (records, store, validity) =
-            (self.records.clone(), self.store.clone(), self.validity.clone());
+        let (records, store, validity) = (
+            self.records.clone(),
+            self.store.clone(),
+            self.validity.clone(),
+        );
         Box::pin(async move {
             // RFC 9460 §9.5: as after a cleartext 307, nothing is noted from
             // the answer; a failure leaves the request as it was.
