@@ -186,6 +186,13 @@ pub struct HstsService<S, R = HstsOnly> {
     records: R,
 }
 
+/// Put on every response by [`HstsService`]: the URI the request was
+/// really sent to, after HSTS (and HTTPS records). Inside tower-http's
+/// `FollowRedirect`, the response carries the one of the last hop
+/// (`FollowRedirect`'s own `RequestUri` is the URI before the upgrade).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentUri(pub http::Uri);
+
 /// What to note once the response arrives: for an https request only
 /// (§8.1). The transport is decided then: by that time the verifier has
 /// seen the certificate.
@@ -221,6 +228,7 @@ where
         upgrade_request(&self.store, &mut request);
         let note = note_for(&request, &self.store, &self.validity);
         HstsFuture {
+            sent: Some(request.uri().clone()),
             inner: self.inner.call(request),
             note,
         }
@@ -234,6 +242,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         note: Note,
+        sent: Option<http::Uri>,
     }
 }
 
@@ -245,8 +254,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = std::task::ready!(this.inner.poll(cx))?;
+        let mut response = std::task::ready!(this.inner.poll(cx))?;
         note_now(this.note.take(), &response);
+        if let Some(sent) = this.sent.take() {
+            response.extensions_mut().insert(SentUri(sent));
+        }
         Poll::Ready(Ok(response))
     }
 }
@@ -283,10 +295,12 @@ where
         };
         let Some(url) = ask else {
             let note = note_for(&request, &self.store, &self.validity);
+            let sent = SentUri(request.uri().clone());
             let fut = self.inner.call(request);
             return Box::pin(async move {
-                let response = fut.await?;
+                let mut response = fut.await?;
                 note_now(note, &response);
+                response.extensions_mut().insert(sent);
                 Ok(response)
             });
         };
@@ -308,8 +322,10 @@ where
                 }
             }
             let note = note_for(&request, &store, &validity);
-            let response = inner.call(request).await?;
+            let sent = SentUri(request.uri().clone());
+            let mut response = inner.call(request).await?;
             note_now(note, &response);
+            response.extensions_mut().insert(sent);
             Ok(response)
         })
     }
