@@ -3,6 +3,10 @@
 //! directory. The first run sends the first `http://` request in plain
 //! text, notes the https response and upgrades the next one; the second
 //! run finds the host in the file and sends nothing in plain text.
+//!
+//! Each example brings its own copy of `examples/common/mod.rs`, as it
+//! does when built alone.
+#![allow(clippy::duplicate_mod)]
 
 #[allow(dead_code)]
 #[path = "../examples/reqwest_client.rs"]
