@@ -1,37 +1,58 @@
-//! Set up reqwest with HSTS: cargo run --example reqwest_client --features reqwest
+//! reqwest with HSTS, against a loopback server it starts itself:
 //!
-//! Builds the client and shows which URL each request would go to. It sends
-//! nothing, so it runs without a network.
+//! ```text
+//! cargo run --example reqwest_client --features reqwest,rustls [STORE_FILE]
+//! ```
+//!
+//! The server (`common/mod.rs`) answers https and plain http on one port,
+//! with `Strict-Transport-Security: max-age=600` over https. The first
+//! `http://` request goes out as it is (the host is not known yet), the
+//! https response is noted, and the next `http://` request is upgraded. The
+//! store lives in a file (the argument, or one in the temporary
+//! directory): run the example twice and the first request of the second
+//! run is upgraded from the file.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use common::{Loopback, Summary, NAME};
 use hsts::adapters::reqwest::HstsMiddleware;
-use hsts::SharedHstsStore;
-use hsts::{HstsStore, Transport};
+use hsts::tls::HstsVerifier;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // This project's dev build of reqwest leaves the TLS crypto provider to
-    // the application; a normal `reqwest` dependency brings its own.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = SharedHstsStore::new(HstsStore::new());
-    // The middleware follows redirects itself, so every hop is upgraded.
-    let inner = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let client = reqwest_middleware::ClientBuilder::new(inner)
-        .with(HstsMiddleware::new(store.clone()))
-        .build();
-
-    // What a response with Strict-Transport-Security would do:
-    let learned = url::Url::parse("https://example.com/")?;
-    store.note(&learned, ["max-age=31536000"], Transport::Secure);
-
-    for url in [
-        "http://example.com/login",
-        "http://github.com/",
-        "http://example.org/",
-    ] {
-        let request = client.get(url).build()?;
-        let to = store.upgrade(request.url()).url(request.url());
-        println!("{url} -> {to}");
-    }
+    run(&common::store_path("reqwest_client"))?;
     Ok(())
+}
+
+/// One run against a fresh loopback server, with the store in `path`.
+pub fn run(path: &Path) -> Result<Summary, Box<dyn std::error::Error>> {
+    let server = Loopback::start()?;
+    let (store, known_at_start) = common::open_store(path)?;
+    // RFC 6797 §8.4 and §8.1: TLS by a verifier that trusts the server's
+    // certificate and tells the middleware it was valid.
+    let verifier = Arc::new(HstsVerifier::strict(store.clone(), server.roots())?);
+    // Redirects off in reqwest: the middleware follows them, upgrading
+    // every hop. The server's name resolves to loopback.
+    let builder = reqwest::Client::builder()
+        .resolve(NAME, "127.0.0.1:0".parse()?)
+        .no_proxy();
+    let client = HstsMiddleware::new(store.clone())
+        .verifier(verifier)
+        .build_client(builder)?;
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    for (scheme, path) in [("http", "/first"), ("https", "/sts"), ("http", "/again")] {
+        let url = server.url(scheme, path);
+        let response = runtime.block_on(client.get(&url).send())?;
+        common::show(&url, response.url().as_str(), &server);
+        if scheme == "https" {
+            common::show_note(&store);
+        }
+    }
+    common::finish(&store, path, &server, known_at_start)
 }

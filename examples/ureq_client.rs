@@ -1,40 +1,79 @@
-//! Set up ureq 3 with HSTS: cargo run --example ureq_client --features ureq
+//! ureq 3 with HSTS, against a loopback server it starts itself:
 //!
-//! Builds the agent and shows which URL each request would go to. It sends
-//! nothing, so it runs without a network.
+//! ```text
+//! cargo run --example ureq_client --features ureq,rustls [STORE_FILE]
+//! ```
+//!
+//! The server (`common/mod.rs`) answers https and plain http on one port,
+//! with `Strict-Transport-Security: max-age=600` over https. The first
+//! `http://` request goes out as it is (the host is not known yet), the
+//! https response is noted, and the next `http://` request is upgraded. The
+//! store lives in a file (the argument, or one in the temporary
+//! directory): run the example twice and the first request of the second
+//! run is upgraded from the file.
 
-use hsts::adapters::ureq::HstsMiddleware;
-use hsts::SharedHstsStore;
-use hsts::{HstsStore, Transport};
+#[path = "common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use common::{Loopback, Summary};
+use hsts::adapters::ureq::{
+    config_builder, send_following_redirects, HstsConnector, HstsMiddleware,
+};
+use hsts::tls::HstsVerifier;
+use ureq::ResponseExt;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let store = SharedHstsStore::new(HstsStore::new());
-    // ureq runs middleware outside its redirect loop: switch its redirects
-    // off and use hsts::adapters::ureq::send_following_redirects, which
-    // follows them one upgraded hop at a time.
-    let _agent: ureq::Agent = ureq::Agent::config_builder()
-        .middleware(HstsMiddleware::new(store.clone()))
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .build()
-        .into();
-
-    let learned = url::Url::parse("https://example.com/")?;
-    store.note(
-        &learned,
-        ["max-age=31536000; includeSubDomains"],
-        Transport::Secure,
-    );
-
-    for url in [
-        "http://www.example.com/",
-        "ws://example.com/chat",
-        "http://paypal.com/",
-        "http://example.org/",
-    ] {
-        let mut request = http::Request::get(url).body(())?;
-        hsts::http::upgrade_request(&store, &mut request);
-        println!("{url} -> {}", request.uri());
-    }
+    run(&common::store_path("ureq_client"))?;
     Ok(())
+}
+
+/// Sends every name to 127.0.0.1, keeping the URL's port.
+#[derive(Debug)]
+struct ToLoopback;
+
+impl ureq::unversioned::resolver::Resolver for ToLoopback {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        _: &ureq::config::Config,
+        _: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("https") => 443,
+            _ => 80,
+        });
+        let mut addrs = self.empty();
+        addrs.push(([127, 0, 0, 1], port).into());
+        Ok(addrs)
+    }
+}
+
+/// One run against a fresh loopback server, with the store in `path`.
+pub fn run(path: &Path) -> Result<Summary, Box<dyn std::error::Error>> {
+    let server = Loopback::start()?;
+    let (store, known_at_start) = common::open_store(path)?;
+    // RFC 6797 §8.4 and §8.1: TLS by a verifier that trusts the server's
+    // certificate (ureq's TlsConfig takes no rustls configuration, so the
+    // adapter's connector does TLS) and tells the middleware it was valid.
+    let verifier = Arc::new(HstsVerifier::strict(store.clone(), server.roots())?);
+    // config_builder: the middleware, and no redirects followed by ureq
+    // itself; send_following_redirects follows them, one upgraded hop at a
+    // time.
+    let config =
+        config_builder(HstsMiddleware::new(store.clone()).verifier(verifier.clone())).build();
+    let agent = ureq::Agent::with_parts(config, HstsConnector::new(&verifier), ToLoopback);
+
+    for (scheme, path) in [("http", "/first"), ("https", "/sts"), ("http", "/again")] {
+        let url = server.url(scheme, path);
+        let request = http::Request::get(&url).body(Vec::new())?;
+        let response = send_following_redirects(&agent, &store, request, 10)?;
+        common::show(&url, &response.get_uri().to_string(), &server);
+        if scheme == "https" {
+            common::show_note(&store);
+        }
+    }
+    common::finish(&store, path, &server, known_at_start)
 }

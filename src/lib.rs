@@ -74,38 +74,57 @@
 //! (here one that accepts anything, as `--insecure` would), fails any
 //! certificate error from a known HSTS host with no user recourse, and
 //! tells the adapter whether each certificate was valid, so that headers
-//! are noted only over valid ones:
+//! are noted only over valid ones.
+//!
+//! With the feature `dns`, [`dns::HttpsRecords`] adds HTTPS DNS records
+//! (RFC 9460 §9.5) as a second upgrade source: each adapter's
+//! `.https_records(records)` asks them before every hop that HSTS leaves as
+//! `http`/`ws`, and sends it as https when the host has an AliasMode or
+//! usable ServiceMode record, trusted no more than a cleartext 307 (the
+//! host never becomes a known HSTS host). A failed or timed-out look-up
+//! leaves the request as it was. Both together, on reqwest:
 //!
 //! ```
-//! # #[cfg(all(feature = "rustls", feature = "reqwest"))]
+//! # #[cfg(all(feature = "rustls", feature = "reqwest", feature = "dns"))]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
+//! use std::time::Duration;
 //! use hsts::adapters::reqwest::HstsMiddleware;
+//! use hsts::dns::{HttpsRecords, HttpsRrConfig};
 //! use hsts::tls::{AcceptAnyCertificate, HstsVerifier};
 //! use hsts::{HstsStore, SharedHstsStore};
 //!
 //! let store = SharedHstsStore::new(HstsStore::new());
+//! // §8.4: known HSTS hosts must present a valid certificate, whatever the
+//! // wrapped verifier accepts.
 //! let verifier = Arc::new(HstsVerifier::new(
 //!     store.clone(),
 //!     Arc::new(AcceptAnyCertificate::new()),
 //! )?);
+//! // HTTPS records from the system's resolver, each look-up bounded.
+//! let records = HttpsRecords::new(HttpsRrConfig {
+//!     timeout: Duration::from_millis(300),
+//!     ..HttpsRrConfig::default()
+//! })?;
 //! // Redirects off in reqwest (the middleware follows them, upgrading every
-//! // hop), TLS by the verifier, validity read from the verifier.
+//! // hop by HSTS, then HTTPS records), TLS by the verifier, validity read
+//! // from the verifier.
 //! let client = HstsMiddleware::new(store)
 //!     .verifier(verifier)
+//!     .https_records(records)
 //!     .build_client(reqwest::Client::builder())?;
 //! # let _ = client;
 //! # Ok(())
 //! # }
-//! # #[cfg(not(all(feature = "rustls", feature = "reqwest")))]
+//! # #[cfg(not(all(feature = "rustls", feature = "reqwest", feature = "dns")))]
 //! # fn main() {}
 //! ```
-//! hop passes through HSTS. Its documentation covers redirects, the caveat on
-//! clients that accept invalid certificates, and keeping the store in a file
-//! between runs.
-//! The `dns` module (feature `dns`) adds HTTPS DNS records (RFC 9460 §9.5)
-//! as a second upgrade source, asked only for what HSTS leaves alone and
-//! never noted as a known HSTS host.
+//!
+//! The same options exist on the ureq middleware and the tower layer
+//! (`adapters::ureq::HstsMiddleware::https_records`,
+//! `adapters::tower::HstsLayer::https_records`); the `adapters` module
+//! documentation has the details, and `examples/` a runnable program per
+//! adapter.
 //!
 //! ## Linting a header for deployment
 //!

@@ -84,6 +84,27 @@
 //! and a connection opened before its host became known is not checked
 //! again if the client reuses it.
 //!
+//! ## HTTPS records (RFC 9460 §9.5)
+//!
+//! With the feature `dns`, each adapter takes an
+//! [`HttpsRecords`](crate::dns::HttpsRecords) source:
+//!
+//! | adapter | option | look-up |
+//! | --- | --- | --- |
+//! | reqwest | [`reqwest::HstsMiddleware::https_records`] | async, on the caller's Tokio runtime |
+//! | ureq | [`ureq::HstsMiddleware::https_records`] | blocking ([`HttpsRecords::lookup_blocking`](crate::dns::HttpsRecords::lookup_blocking)) |
+//! | tower | [`tower::HstsLayer::https_records`] | async, before the inner service is called (a boxed `Send` future; the inner service must be `Clone + Send + 'static`) |
+//!
+//! Before each hop, after HSTS: when HSTS does not upgrade an `http`/`ws`
+//! URL, the records are asked, and an AliasMode record or a ServiceMode
+//! record this client can use sends the hop to the `https`/`wss` URL
+//! instead, as after a cleartext 307: the host does not become a known
+//! HSTS host, and nothing is noted from the DNS answer (an STS header in
+//! the https response is noted as usual, by the certificate rules above).
+//! No record, NXDOMAIN, unusable records, a failure or a timeout leave the
+//! hop as it was: the record is a hint. Answers are cached for their TTL,
+//! so a redirect chain on one host costs one query.
+//!
 //! ## Keeping the store between runs
 //!
 //! Open the shared store from a file ([`crate::persist`] format); it is
@@ -182,6 +203,20 @@ impl Validity {
         }
         let _ = url;
         crate::Transport::Secure
+    }
+}
+
+/// The URL an HTTPS record upgrades `url` to (RFC 9460 §9.5), if any: for a
+/// URL that HSTS left alone. Not applicable, no record, unusable records and
+/// failed look-ups all leave the request as it was.
+#[cfg(all(feature = "dns", any(feature = "reqwest", feature = "tower")))]
+pub(crate) async fn https_record_upgrade(
+    records: &crate::dns::HttpsRecords,
+    url: &Url,
+) -> Option<Url> {
+    match records.lookup(url).await {
+        crate::dns::HttpsRrOutcome::Upgrade { url, .. } => Some(url),
+        _ => None,
     }
 }
 

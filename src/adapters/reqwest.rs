@@ -61,6 +61,8 @@ pub struct HstsMiddleware {
     store: SharedHstsStore,
     max_hops: u32,
     validity: Validity,
+    #[cfg(feature = "dns")]
+    records: Option<crate::dns::HttpsRecords>,
 }
 
 impl HstsMiddleware {
@@ -70,6 +72,8 @@ impl HstsMiddleware {
             store,
             max_hops: DEFAULT_MAX_HOPS,
             validity: Validity::default(),
+            #[cfg(feature = "dns")]
+            records: None,
         }
     }
 
@@ -101,6 +105,18 @@ impl HstsMiddleware {
         self
     }
 
+    /// Asks `records` (feature `dns`) before each hop that HSTS leaves as
+    /// `http`: an AliasMode or usable ServiceMode HTTPS record sends the hop
+    /// over `https` instead (RFC 9460 §9.5), trusted no more than a
+    /// cleartext 307, so the host does not become a known HSTS host. A
+    /// look-up that fails or times out leaves the hop as it was. The
+    /// look-up runs on the caller's Tokio runtime.
+    #[cfg(feature = "dns")]
+    pub fn https_records(mut self, records: crate::dns::HttpsRecords) -> Self {
+        self.records = Some(records);
+        self
+    }
+
     /// Builds a client with this middleware from `builder`: redirects off
     /// (the middleware follows them) and, with a
     /// [verifier](Self::verifier), TLS by its rustls configuration.
@@ -119,9 +135,18 @@ impl HstsMiddleware {
             .build())
     }
 
-    fn upgrade(&self, request: &mut Request) {
+    /// HSTS (RFC 6797 §8.3), then HTTPS records when set and HSTS left
+    /// the URL alone.
+    async fn upgrade(&self, request: &mut Request) {
         if let Upgrade::Upgraded(u) = self.store.upgrade(request.url()) {
             *request.url_mut() = u;
+            return;
+        }
+        #[cfg(feature = "dns")]
+        if let Some(records) = &self.records {
+            if let Some(u) = super::https_record_upgrade(records, request.url()).await {
+                *request.url_mut() = u;
+            }
         }
     }
 }
@@ -137,7 +162,7 @@ impl Middleware for HstsMiddleware {
         let mut hops = 0;
         loop {
             // RFC 6797 §8.3: rewrite before anything leaves, on every hop.
-            self.upgrade(&mut request);
+            self.upgrade(&mut request).await;
             let url = request.url().clone();
             let method = request.method().clone();
             let headers = request.headers().clone();
@@ -190,7 +215,7 @@ impl Middleware for HstsMiddleware {
             }
             // Credentials go only to the origin they were meant for: compare
             // with the URL the next hop will really use.
-            self.upgrade(&mut request);
+            self.upgrade(&mut request).await;
             if request.url().origin() != url.origin() {
                 for h in super::CREDENTIAL_HEADERS {
                     request.headers_mut().remove(h);

@@ -20,6 +20,20 @@
 //! RFC 6797 §8.4 through this crate: declare `accept_invalid_certs(true)`
 //! if it accepts invalid certificates.
 //!
+//! ## HTTPS records
+//!
+//! With the feature `dns`, [`HstsLayer::https_records`] makes the service
+//! ask an [`HttpsRecords`](crate::dns::HttpsRecords) source before each
+//! request that HSTS leaves as `http` or `ws` (RFC 9460 §9.5), and send it
+//! over `https`/`wss` when an AliasMode or usable ServiceMode record
+//! exists, trusted no more than a cleartext 307 (the host does not become
+//! a known HSTS host). A failed or timed-out look-up leaves the request as
+//! it was. The look-up runs before the inner service is called, so that
+//! service must be `Clone + Send + 'static` (hyper-util's client is): the
+//! ready service is moved into the response future, a boxed `Send` future,
+//! and a clone is left in its place. It needs a Tokio runtime with I/O and
+//! time enabled.
+//!
 //! ```
 //! use hsts::adapters::tower::HstsLayer;
 //! use hsts::SharedHstsStore;
@@ -76,11 +90,20 @@ use crate::http::{note_response, upgrade_request, uri_to_url};
 use crate::SharedHstsStore;
 use crate::Transport;
 
+/// The upgrade sources of a layer without HTTPS records: HSTS only (the
+/// default type parameter of [`HstsLayer`] and [`HstsService`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HstsOnly;
+
 /// Wraps a service in [`HstsService`].
+///
+/// `R` is [`HstsOnly`], or [`HttpsRecords`](crate::dns::HttpsRecords) after
+/// [`HstsLayer::https_records`] (feature `dns`).
 #[derive(Debug, Clone)]
-pub struct HstsLayer {
+pub struct HstsLayer<R = HstsOnly> {
     store: SharedHstsStore,
     validity: Validity,
+    records: R,
 }
 
 impl HstsLayer {
@@ -89,9 +112,12 @@ impl HstsLayer {
         HstsLayer {
             store,
             validity: Validity::default(),
+            records: HstsOnly,
         }
     }
+}
 
+impl<R: Clone> HstsLayer<R> {
     /// Declares that the inner client accepts invalid certificates: then no
     /// header is ever noted (RFC 6797 §8.1). Needed only for a client that
     /// does not use a [`HstsVerifier`](crate::tls::HstsVerifier).
@@ -111,24 +137,40 @@ impl HstsLayer {
         self
     }
 
+    /// Asks `records` (feature `dns`) before each request that HSTS leaves
+    /// as `http` or `ws`, and sends it over `https`/`wss` when an HTTPS
+    /// record says so (RFC 9460 §9.5; see the [module documentation](self)).
+    #[cfg(feature = "dns")]
+    pub fn https_records(
+        self,
+        records: crate::dns::HttpsRecords,
+    ) -> HstsLayer<crate::dns::HttpsRecords> {
+        HstsLayer {
+            store: self.store,
+            validity: self.validity,
+            records,
+        }
+    }
+
     /// `inner` wrapped in this layer, inside tower-http's `FollowRedirect`
     /// (standard policy): the order in which every redirect hop passes
     /// through HSTS.
     pub fn follow_redirects<S>(
         &self,
         inner: S,
-    ) -> tower_http::follow_redirect::FollowRedirect<HstsService<S>> {
+    ) -> tower_http::follow_redirect::FollowRedirect<HstsService<S, R>> {
         tower_http::follow_redirect::FollowRedirect::new(self.layer(inner))
     }
 }
 
-impl<S> Layer<S> for HstsLayer {
-    type Service = HstsService<S>;
-    fn layer(&self, inner: S) -> HstsService<S> {
+impl<S, R: Clone> Layer<S> for HstsLayer<R> {
+    type Service = HstsService<S, R>;
+    fn layer(&self, inner: S) -> HstsService<S, R> {
         HstsService {
             inner,
             store: self.store.clone(),
             validity: self.validity.clone(),
+            records: self.records.clone(),
         }
     }
 }
@@ -136,13 +178,40 @@ impl<S> Layer<S> for HstsLayer {
 /// Upgrades each request's URI before the inner service sees it, and notes
 /// the STS header of each response to an https request.
 #[derive(Debug, Clone)]
-pub struct HstsService<S> {
+pub struct HstsService<S, R = HstsOnly> {
     inner: S,
     store: SharedHstsStore,
     validity: Validity,
+    #[cfg_attr(not(feature = "dns"), allow(dead_code))]
+    records: R,
 }
 
-impl<S, B, RB> Service<http::Request<B>> for HstsService<S>
+/// Put on every response by [`HstsService`]: the URI the request was
+/// really sent to, after HSTS (and HTTPS records). Inside tower-http's
+/// `FollowRedirect`, the response carries the one of the last hop
+/// (`FollowRedirect`'s own `RequestUri` is the URI before the upgrade).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentUri(pub http::Uri);
+
+/// What to note once the response arrives: for an https request only
+/// (§8.1). The transport is decided then: by that time the verifier has
+/// seen the certificate.
+type Note = Option<(Url, SharedHstsStore, Validity)>;
+
+fn note_for<B>(request: &http::Request<B>, store: &SharedHstsStore, validity: &Validity) -> Note {
+    uri_to_url(request.uri())
+        .filter(|u| u.scheme() == "https")
+        .map(|url| (url, store.clone(), validity.clone()))
+}
+
+fn note_now<RB>(note: Note, response: &http::Response<RB>) {
+    if let Some((url, store, validity)) = note {
+        let transport: Transport = validity.transport(&url);
+        note_response(&store, &url, response, transport);
+    }
+}
+
+impl<S, B, RB> Service<http::Request<B>> for HstsService<S, HstsOnly>
 where
     S: Service<http::Request<B>, Response = http::Response<RB>>,
 {
@@ -157,13 +226,9 @@ where
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         // RFC 6797 §8.3: rewrite before the request leaves.
         upgrade_request(&self.store, &mut request);
-        // §8.1: only a response received over https is noted.
-        // The transport is decided when the response arrives: by then the
-        // verifier has seen the certificate.
-        let note = uri_to_url(request.uri())
-            .filter(|u| u.scheme() == "https")
-            .map(|url| (url, self.store.clone(), self.validity.clone()));
+        let note = note_for(&request, &self.store, &self.validity);
         HstsFuture {
+            sent: Some(request.uri().clone()),
             inner: self.inner.call(request),
             note,
         }
@@ -176,7 +241,8 @@ pin_project_lite::pin_project! {
     pub struct HstsFuture<F> {
         #[pin]
         inner: F,
-        note: Option<(Url, SharedHstsStore, Validity)>,
+        note: Note,
+        sent: Option<http::Uri>,
     }
 }
 
@@ -188,11 +254,79 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = std::task::ready!(this.inner.poll(cx))?;
-        if let Some((url, store, validity)) = this.note.take() {
-            let transport: Transport = validity.transport(&url);
-            note_response(&store, &url, &response, transport);
+        let mut response = std::task::ready!(this.inner.poll(cx))?;
+        note_now(this.note.take(), &response);
+        if let Some(sent) = this.sent.take() {
+            response.extensions_mut().insert(SentUri(sent));
         }
         Poll::Ready(Ok(response))
+    }
+}
+
+/// The response future of an [`HstsService`] with HTTPS records: the
+/// look-up (when HSTS left the request as `http` or `ws`), the inner
+/// service's call, then the STS header of the response is noted.
+#[cfg(feature = "dns")]
+pub type HstsRecordsFuture<RB, E> =
+    Pin<Box<dyn Future<Output = Result<http::Response<RB>, E>> + Send + 'static>>;
+
+#[cfg(feature = "dns")]
+impl<S, B, RB> Service<http::Request<B>> for HstsService<S, crate::dns::HttpsRecords>
+where
+    S: Service<http::Request<B>, Response = http::Response<RB>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = http::Response<RB>;
+    type Error = S::Error;
+    type Future = HstsRecordsFuture<RB, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // RFC 6797 §8.3: rewrite before the request leaves.
+        let hsts = upgrade_request(&self.store, &mut request);
+        let ask = if hsts {
+            None
+        } else {
+            uri_to_url(request.uri()).filter(|u| matches!(u.scheme(), "http" | "ws"))
+        };
+        let Some(url) = ask else {
+            let note = note_for(&request, &self.store, &self.validity);
+            let sent = SentUri(request.uri().clone());
+            let fut = self.inner.call(request);
+            return Box::pin(async move {
+                let mut response = fut.await?;
+                note_now(note, &response);
+                response.extensions_mut().insert(sent);
+                Ok(response)
+            });
+        };
+        // The service made ready by poll_ready goes into the future, to be
+        // called after the look-up; a clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let (records, store, validity) = (
+            self.records.clone(),
+            self.store.clone(),
+            self.validity.clone(),
+        );
+        Box::pin(async move {
+            // RFC 9460 §9.5: as after a cleartext 307, nothing is noted from
+            // the answer; a failure leaves the request as it was.
+            if let Some(secure) = super::https_record_upgrade(&records, &url).await {
+                if let Some(uri) = crate::http::url_to_uri(&secure) {
+                    *request.uri_mut() = uri;
+                }
+            }
+            let note = note_for(&request, &store, &validity);
+            let sent = SentUri(request.uri().clone());
+            let mut response = inner.call(request).await?;
+            note_now(note, &response);
+            response.extensions_mut().insert(sent);
+            Ok(response)
+        })
     }
 }

@@ -71,6 +71,8 @@ use crate::SharedHstsStore;
 pub struct HstsMiddleware {
     store: SharedHstsStore,
     validity: Validity,
+    #[cfg(feature = "dns")]
+    records: Option<crate::dns::HttpsRecords>,
 }
 
 impl HstsMiddleware {
@@ -79,6 +81,8 @@ impl HstsMiddleware {
         HstsMiddleware {
             store,
             validity: Validity::default(),
+            #[cfg(feature = "dns")]
+            records: None,
         }
     }
 
@@ -98,6 +102,38 @@ impl HstsMiddleware {
     pub fn verifier(mut self, verifier: std::sync::Arc<crate::tls::HstsVerifier>) -> Self {
         self.validity.verifier = Some(verifier);
         self
+    }
+
+    /// Asks `records` (feature `dns`, blocking API) before each call that
+    /// HSTS leaves as `http` or `ws`: an AliasMode or usable ServiceMode
+    /// HTTPS record sends the call over `https`/`wss` instead (RFC 9460
+    /// §9.5), trusted no more than a cleartext 307, so the host does not
+    /// become a known HSTS host. A look-up that fails or times out leaves
+    /// the call as it was. [`send_following_redirects`] resolves each
+    /// `Location` against the URL really sent.
+    #[cfg(feature = "dns")]
+    pub fn https_records(mut self, records: crate::dns::HttpsRecords) -> Self {
+        self.records = Some(records);
+        self
+    }
+
+    /// HSTS (RFC 6797 §8.3), then HTTPS records when set and HSTS left the
+    /// URI alone.
+    fn upgrade(&self, request: &mut http::Request<SendBody>) {
+        if upgrade_request(&self.store, request) {
+            return;
+        }
+        #[cfg(feature = "dns")]
+        if let Some(records) = &self.records {
+            let url = uri_to_url(request.uri());
+            if let Some(crate::dns::HttpsRrOutcome::Upgrade { url, .. }) =
+                url.map(|u| records.lookup_blocking(&u))
+            {
+                if let Some(uri) = url_to_uri(&url) {
+                    *request.uri_mut() = uri;
+                }
+            }
+        }
     }
 }
 
@@ -119,7 +155,7 @@ impl Middleware for HstsMiddleware {
         next: MiddlewareNext,
     ) -> Result<http::Response<Body>, ureq::Error> {
         // RFC 6797 §8.3: rewrite before the request leaves.
-        upgrade_request(&self.store, &mut request);
+        self.upgrade(&mut request);
         let sent = request.uri().clone();
         let url = uri_to_url(&sent);
         let mut response = next.handle(request)?;
@@ -199,8 +235,8 @@ pub fn send_following_redirects(
     let mut hops = 0;
     loop {
         let mut req = http::Request::from_parts(parts.clone(), body.clone());
-        // The middleware upgrades too; doing it here tells us the URL the
-        // request really goes to, against which Location is resolved.
+        // The middleware upgrades (HSTS, then HTTPS records if it has
+        // them); HSTS here too keeps the URL right if it does not.
         upgrade_request(store, &mut req);
         let current =
             uri_to_url(req.uri()).ok_or_else(|| UreqError::RelativeUri(req.uri().to_string()))?;
@@ -208,6 +244,9 @@ pub fn send_following_redirects(
         if response.extensions().get::<PassedHsts>().is_none() {
             return Err(UreqError::MissingMiddleware);
         }
+        // The URL really sent (the middleware checked that the response
+        // came from it), against which Location is resolved.
+        let current = uri_to_url(response.get_uri()).unwrap_or(current);
         let location = response.headers().get(http::header::LOCATION);
         let Some(hop) = next_hop(
             response.status(),
