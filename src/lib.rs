@@ -146,7 +146,12 @@
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 
-#[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
+#[cfg(any(
+    feature = "reqwest",
+    feature = "tower",
+    feature = "ureq",
+    feature = "get"
+))]
 pub mod adapters;
 pub mod clock;
 #[cfg(feature = "dns")]

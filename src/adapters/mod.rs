@@ -184,6 +184,7 @@ pub enum SetupError {
 /// How an adapter decides the [`crate::Transport`] of an https response:
 /// from the [`crate::tls::HstsVerifier`] when it has one, else from the
 /// hand-set `accept_invalid_certs` flag.
+#[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Validity {
     pub(crate) accept_invalid_certs: bool,
@@ -191,6 +192,7 @@ pub(crate) struct Validity {
     pub(crate) verifier: Option<std::sync::Arc<crate::tls::HstsVerifier>>,
 }
 
+#[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
 impl Validity {
     /// The transport to note a response from the https `url` with.
     pub(crate) fn transport(&self, url: &Url) -> crate::Transport {
