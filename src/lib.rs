@@ -129,6 +129,7 @@
 
 #[cfg(any(feature = "reqwest", feature = "tower", feature = "ureq"))]
 pub mod adapters;
+pub mod audit;
 pub mod clock;
 #[cfg(feature = "dns")]
 pub mod dns;
