@@ -416,3 +416,28 @@ fn timeouts_and_usage() {
         assert_eq!(site.audit(args).status.code(), Some(2), "{args:?}");
     }
 }
+
+/// Prints the human and JSON output of two cases, for the README and the
+/// issue's closing note: `cargo test --all-features --test audit -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn show_outputs() {
+    let site = Site::start();
+    let nowww = format!("www.nowww.test:443:127.0.0.1:{}", site.plain_port);
+    let all = format!("::127.0.0.1:{}", site.port);
+    for target in ["good.test", "wwwfirst.test"] {
+        for json in [false, true] {
+            let mut args = vec!["--connect-to", &nowww, "--connect-to", &all, target];
+            if json {
+                args.insert(0, "--json");
+            }
+            let out = site.audit(&args);
+            println!(
+                "$ hsts audit {}{target}\n{}(exit {})\n",
+                if json { "--json " } else { "" },
+                String::from_utf8_lossy(&out.stdout),
+                out.status.code().unwrap()
+            );
+        }
+    }
+}
