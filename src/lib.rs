@@ -153,6 +153,7 @@
     feature = "get"
 ))]
 pub mod adapters;
+pub mod audit;
 pub mod clock;
 #[cfg(feature = "dns")]
 pub mod dns;

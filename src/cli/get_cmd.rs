@@ -7,9 +7,8 @@
 //! field is noted into `--store` when the certificate was valid. Redirects
 //! are followed here, one hop at a time, so every hop is upgraded.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,10 +22,9 @@ use hsts::dns::{HttpsRecords, HttpsRrConfig, HttpsRrOutcome, NameServer, Upgrade
 use hsts::tls::{AcceptAnyCertificate, HstsVerifier, KnownHostCertificateError};
 use hsts::{Outcome, SharedHstsStore, Source};
 
+use super::net::{error_chain, parse_resolve, roots, Resolve};
 use super::{CliError, Ctx};
 
-/// The largest `--cacert` file read.
-const MAX_CACERT_LEN: u64 = 4 << 20;
 /// Bound on the whole of one request, from connecting to the last body byte.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Bound on connecting.
@@ -73,57 +71,6 @@ pub(crate) struct GetArgs {
     json: bool,
     /// The URL to fetch (http or https).
     url: String,
-}
-
-/// One `--resolve` entry.
-#[derive(Debug, Clone)]
-struct Resolve {
-    host: String,
-    port: u16,
-    addr: IpAddr,
-}
-
-fn parse_resolve(s: &str) -> Result<Resolve, CliError> {
-    let bad = |why: &str| CliError::Usage(format!("--resolve {s:?}: {why} (HOST:PORT:ADDR)"));
-    let (host, rest) = s.split_once(':').ok_or_else(|| bad("no port"))?;
-    let (port, addr) = rest.split_once(':').ok_or_else(|| bad("no address"))?;
-    let port: u16 = port.parse().map_err(|_| bad("bad port"))?;
-    let addr = addr.trim_start_matches('[').trim_end_matches(']');
-    let addr: IpAddr = addr.parse().map_err(|_| bad("bad address"))?;
-    let host = match hsts::host::canonicalize(host) {
-        Ok(hsts::Host::Domain(d)) => d.into_string(),
-        _ => return Err(bad("bad host name")),
-    };
-    Ok(Resolve { host, port, addr })
-}
-
-/// The roots the strict verifier trusts: the PEM file's, or Mozilla's.
-fn roots(cacert: Option<&Path>) -> Result<Option<rustls::RootCertStore>, CliError> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let Some(path) = cacert else {
-        return Ok(None);
-    };
-    let fail = |e: String| CliError::Failed(format!("--cacert {}: {e}", path.display()));
-    let file = File::open(path).map_err(|e| fail(e.to_string()))?;
-    let mut pem = Vec::new();
-    file.take(MAX_CACERT_LEN + 1)
-        .read_to_end(&mut pem)
-        .map_err(|e| fail(e.to_string()))?;
-    if pem.len() as u64 > MAX_CACERT_LEN {
-        return Err(fail(format!("larger than {MAX_CACERT_LEN} bytes")));
-    }
-    let mut store = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert = cert.map_err(|e| fail(format!("not a PEM certificate file: {e}")))?;
-        store
-            .add(cert)
-            .map_err(|e| fail(format!("unusable certificate: {e}")))?;
-    }
-    if store.is_empty() {
-        return Err(fail("no certificate in the file".into()));
-    }
-    Ok(Some(store))
 }
 
 /// The §8.4 verifier for these options.
@@ -504,39 +451,4 @@ fn write_file(path: &Path, response: &mut reqwest::blocking::Response) -> Result
     tmp.as_file().sync_all().map_err(|e| fail(&e))?;
     tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())
-}
-
-/// An error and its causes, joined.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        cause = c.source();
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolve_entries() {
-        let r = parse_resolve("Secure.Test:443:127.0.0.1").unwrap();
-        assert_eq!((r.host.as_str(), r.port), ("secure.test", 443));
-        assert!(parse_resolve("a.test:443:[::1]").is_ok());
-        for bad in [
-            "a.test",
-            "a.test:x:127.0.0.1",
-            "a.test:443:nope",
-            ":443:127.0.0.1",
-        ] {
-            assert!(parse_resolve(bad).is_err(), "{bad}");
-        }
-    }
 }

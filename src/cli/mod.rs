@@ -13,10 +13,12 @@ use std::sync::Arc;
 use hsts::{AcceptFrom, HstsStore, PreloadSource, RequestContext, StoreConfig};
 use hsts::{SuffixList, SuffixSource};
 
+mod audit_cmd;
 mod build_cmd;
 mod get_cmd;
 mod input;
 mod lint_cmd;
+mod net;
 mod preload_cmd;
 mod query;
 mod store_cmd;
@@ -282,6 +284,12 @@ enum Command {
     /// records), RFC 6797 §8.4 on TLS errors, note into --store. Exit 0 on
     /// any HTTP response, 1 on a network, TLS or §8.4 failure, 2 on usage.
     Get(get_cmd::GetArgs),
+    /// Audit sites against hstspreload.org's rules: the header, the http
+    /// redirects, www, the preload list. ("-" reads targets from stdin.)
+    #[command(
+        after_help = "Output: per target a verdict line, then the header, the https and http chains, www, whether it is preloaded, and one \"<severity> <code>: <message>\" line per finding; --json one object per target (README, \"For the people who deploy HSTS\").\nExit: 0 when every target is preload-eligible under --profile, 1 otherwise, 2 usage."
+    )]
+    Audit(audit_cmd::AuditArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Example: hsts completions bash > ~/.local/share/bash-completion/completions/hsts\nExit: 0, 2 usage."
@@ -324,6 +332,7 @@ impl Command {
                 | Command::Observe { .. }
                 | Command::Preload(PreloadCommand::List)
                 | Command::Get(_)
+                | Command::Audit(_)
         )
     }
 
@@ -769,6 +778,7 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
         Command::Lint(args) => lint_cmd::run(out, args),
         Command::Build(args) => build_cmd::run(out, args),
         Command::Get(args) => get_cmd::run(ctx, out, &args),
+        Command::Audit(args) => audit_cmd::run(ctx, out, args),
         Command::Completions { shell } => {
             let mut cmd = cli_command();
             clap_complete::generate(shell, &mut cmd, "hsts", out);
