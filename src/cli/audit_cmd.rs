@@ -360,7 +360,7 @@ pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: AuditArgs) -> Result<u8,
     }
     for_each_item(&args.targets, |item| {
         match item {
-            Item::Text(s) => items.push(parse_target(&s).map_err(|e| (s.clone(), e))),
+            Item::Text(s) => items.push(parse_target(s).map_err(|e| (s.to_owned(), e))),
             Item::Bad(b) => items.push(Err((b.shown.clone(), b.to_string()))),
             Item::Blank(_) => {}
         }
