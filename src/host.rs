@@ -340,38 +340,57 @@ enum Scan {
     Other,
 }
 
+/// Byte classes for [`scan`]: one table read per byte instead of a chain
+/// of range tests.
+const BAD: u8 = 0;
+const LDH: u8 = 1;
+const DIGIT: u8 = 2;
+const UPPER: u8 = 3;
+const DOT: u8 = 4;
+static CLASS: [u8; 256] = {
+    let mut t = [BAD; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b'a'..=b'z' | b'-' | b'_' => LDH,
+            b'0'..=b'9' => DIGIT,
+            b'A'..=b'Z' => UPPER,
+            b'.' => DOT,
+            _ => BAD,
+        };
+        b += 1;
+    }
+    t
+};
+
 /// One pass over `name`: see [`Scan`].
 fn scan(name: &[u8]) -> Scan {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return Scan::Other;
     }
     let mut upper = false;
+    let mut bad = false;
     let mut label_start = 0;
     // Whether the current label is all digits so far (a numeric last label
-    // makes the name IPv4-like), and whether it is a hex number so far.
+    // makes the name IPv4-like).
     let mut digits = true;
     for (i, &b) in name.iter().enumerate() {
-        match b {
-            b'a'..=b'z' | b'-' | b'_' => digits = false,
-            b'0'..=b'9' => {}
-            b'A'..=b'Z' => {
-                upper = true;
-                digits = false;
+        let c = CLASS[b as usize];
+        if c == DOT {
+            let len = i - label_start;
+            if len == 0 || len > MAX_LABEL_LEN || is_a_label(&name[label_start..i]) {
+                return Scan::Other;
             }
-            b'.' => {
-                let len = i - label_start;
-                if len == 0 || len > MAX_LABEL_LEN || is_a_label(&name[label_start..i]) {
-                    return Scan::Other;
-                }
-                label_start = i + 1;
-                digits = true;
-                continue;
-            }
-            _ => return Scan::Other,
+            label_start = i + 1;
+            digits = true;
+            continue;
         }
+        bad |= c == BAD;
+        upper |= c == UPPER;
+        digits &= c == DIGIT;
     }
     let last = &name[label_start..];
-    if last.is_empty() || last.len() > MAX_LABEL_LEN || is_a_label(last) {
+    if bad || last.is_empty() || last.len() > MAX_LABEL_LEN || is_a_label(last) {
         return Scan::Other;
     }
     // A numeric last label (decimal, or 0x hex) makes the name IPv4 or
