@@ -34,6 +34,44 @@ mod bench {
         }
     }
 
+    /// The 100k-host workload of `../shared/bench/run.sh`, if present
+    /// (`~/.cache/hsts-bench/workload/hosts.txt`); otherwise 100,000 hosts
+    /// derived from the list: members, subdomains of members, and
+    /// non-members that share a suffix, in a seeded shuffle.
+    fn distinct_hosts(all: &[(String, bool)]) -> Vec<String> {
+        if let Some(home) = std::env::var_os("HOME") {
+            let path = std::path::Path::new(&home).join(".cache/hsts-bench/workload/hosts.txt");
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                let hosts: Vec<String> = text
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if !hosts.is_empty() {
+                    eprintln!("distinct hosts from {}", path.display());
+                    return hosts;
+                }
+            }
+        }
+        eprintln!("no workload file: distinct hosts derived from the list");
+        let mut rng = Rng(2026);
+        let mut hosts: Vec<String> = (0..100_000)
+            .map(|k| {
+                let (name, _) = &all[(rng.next() % all.len() as u64) as usize];
+                match k % 4 {
+                    0 => name.clone(),
+                    1 => format!("{}.{name}", rng.label(3)),
+                    2 => format!("{}{k}.{name}", rng.label(2)),
+                    _ => format!("{}{k}.{}", rng.label(4), TLDS[k % TLDS.len()]),
+                }
+            })
+            .collect();
+        for k in (1..hosts.len()).rev() {
+            hosts.swap(k, (rng.next() % (k as u64 + 1)) as usize);
+        }
+        hosts
+    }
+
     const TLDS: [&str; 6] = ["com", "org", "net", "de", "io", "nl"];
 
     fn synthetic(n: usize, seed: u64) -> Vec<(String, bool)> {
@@ -128,6 +166,26 @@ mod bench {
                 })
             });
         }
+        g.finish();
+
+        // Distinct hosts, each once per round: the cold-cache cost the CLI
+        // sees on a stream. The workload of ../shared/bench (100,016 hosts,
+        // half of them hits) when it has been generated, else as many hosts
+        // made deterministically from the list itself.
+        let hosts = distinct_hosts(&all);
+        let hits = hosts.iter().filter(|h| list.contains(h)).count();
+        eprintln!("distinct hosts: {} ({hits} hits)", hosts.len());
+        let mut g = c.benchmark_group("preload_lookup_distinct");
+        let mut i = 0;
+        g.bench_function("hosts_100k", |b| {
+            b.iter(|| {
+                i += 1;
+                if i == hosts.len() {
+                    i = 0;
+                }
+                black_box(list.lookup(black_box(&hosts[i])).is_some())
+            })
+        });
         g.finish();
 
         // Flatness: the same kinds of query against 1k, 94.6k and 1M entries.
