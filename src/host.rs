@@ -462,6 +462,12 @@ fn ipv4_like(name: &str) -> Result<Option<Ipv4Addr>, HostError> {
     if !numeric {
         return Ok(None);
     }
+    // Plain dotted decimal (no leading zeros, four parts) means the same to
+    // std and to WHATWG, and std's parser does not allocate; the WHATWG
+    // forms (hex, octal, fewer parts) go to the url crate.
+    if let Ok(ip) = Ipv4Addr::from_str(name) {
+        return Ok(Some(ip));
+    }
     match url::Host::parse(name) {
         Ok(url::Host::Ipv4(ip)) => Ok(Some(ip)),
         _ => Err(HostError::InvalidIpv4),
@@ -551,6 +557,28 @@ mod tests {
             match h.set(name) {
                 Ok(None) => assert_eq!(Ok(Host::Domain(h.clone())), canonicalize(name)),
                 other => assert_eq!(other.map(|_| ()), canonicalize(name).map(|_| ())),
+            }
+        }
+    }
+
+    #[test]
+    fn ipv4_fast_path_agrees_with_whatwg() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..5_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let b = seed.to_le_bytes();
+            for name in [
+                format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]),
+                format!("0{}.{}.{}.{}", b[0], b[1], b[2], b[3]),
+                format!("{}.{}", b[0], u32::from_le_bytes([b[4], b[5], b[6], 0])),
+            ] {
+                let whatwg = match url::Host::parse(&name) {
+                    Ok(url::Host::Ipv4(ip)) => Ok(Some(ip)),
+                    _ => Err(HostError::InvalidIpv4),
+                };
+                assert_eq!(ipv4_like(&name), whatwg, "{name}");
             }
         }
     }

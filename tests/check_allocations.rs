@@ -1,0 +1,101 @@
+//! Issue #13: no allocation per host on the `check` path. The CLI's loop
+//! is: read a line into a reused buffer (borrowed, not copied), canonicalise
+//! it into one reused `CanonicalHost` (`CanonicalHost::set`), ask
+//! `InContext::is_known_canonical_at`, write the answer into a buffered
+//! writer. The library part of that loop is run here under a counting
+//! global allocator, over members, subdomains, non-members, upper case,
+//! trailing dots and IP literals, with the built-in preload list and a
+//! store holding dynamic entries.
+
+use chrono::{TimeZone, Utc};
+use hsts::{CanonicalHost, HstsStore, RequestContext, StoreConfig, Transport};
+use url::Url;
+
+fn hosts() -> Vec<String> {
+    let mut v = Vec::new();
+    for i in 0..500 {
+        v.push(format!("h{i}.example"));
+        v.push(format!("WWW.Site{i}.Example."));
+        v.push(format!("a.b.dyn{}.test", i % 50));
+    }
+    for h in [
+        "accounts.google.com",
+        "mail.google.com",
+        "www.paypal.com",
+        "github.com",
+        "x.y.z.github.io",
+        "192.0.2.1",
+        "[2001:db8::1]",
+        "localhost",
+        "a.localhost",
+    ] {
+        v.push(h.to_owned());
+    }
+    v
+}
+
+/// Answers every host as the CLI's `check` does; how many must use https.
+fn answer_all(
+    store: &mut HstsStore,
+    ctx: &RequestContext,
+    scratch: &mut CanonicalHost,
+    hosts: &[String],
+) -> usize {
+    let now = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
+    let view = store.in_context(ctx);
+    let mut known = 0;
+    for h in hosts {
+        if let Ok(None) = scratch.set(h) {
+            known += usize::from(view.is_known_canonical_at(&scratch, now));
+        }
+    }
+    known
+}
+
+fn store(partition: bool) -> HstsStore {
+    let mut s = HstsStore::with_config(StoreConfig {
+        partition,
+        ..StoreConfig::default()
+    });
+    let t = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    for i in 0..50 {
+        let url = Url::parse(&format!("https://dyn{i}.test/")).unwrap();
+        s.note_at(
+            &url,
+            ["max-age=31536000; includeSubDomains"],
+            Transport::Secure,
+            t,
+        );
+    }
+    s
+}
+
+#[test]
+fn the_check_path_allocates_nothing_per_host() {
+    let hosts = hosts();
+    for (partition, ctx) in [
+        (false, RequestContext::navigation()),
+        (true, RequestContext::navigation()),
+        (
+            false,
+            RequestContext::subresource_of(&Url::parse("https://news.example/").unwrap()).unwrap(),
+        ),
+    ] {
+        let mut s = store(partition);
+        // Warm up: the scratch name grows to the longest host once.
+        let mut scratch = CanonicalHost::new("scratch.invalid").unwrap();
+        let expected = answer_all(&mut s, &ctx, &mut scratch, &hosts);
+        assert!(expected >= 500 + 2, "{expected}");
+        let mut again = 0;
+        let info = allocation_counter::measure(|| {
+            again = answer_all(&mut s, &ctx, &mut scratch, &hosts);
+        });
+        assert_eq!(again, expected);
+        assert!(
+            info.count_total == 0,
+            "partition {partition}: {} allocations for {} hosts",
+            info.count_total,
+            hosts.len()
+        );
+    }
+}
