@@ -46,7 +46,7 @@ fn answer_all(
     let mut known = 0;
     for h in hosts {
         if let Ok(None) = scratch.set(h) {
-            known += usize::from(view.is_known_canonical_at(&scratch, now));
+            known += usize::from(view.is_known_canonical_at(scratch, now));
         }
     }
     known
