@@ -184,7 +184,7 @@ impl InContext<'_> {
     /// ```
     pub fn partition(&self, host: &CanonicalHost) -> Option<String> {
         self.store
-            .partition_site(self.ctx.partition_top(), host)
+            .partition_site(self.ctx.partition_top(), host.as_str())
             .map(|s| s.into_owned())
     }
 

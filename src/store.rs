@@ -206,11 +206,7 @@ impl HstsStore {
     /// The partition key of a request to `host` whose top-level page is
     /// `top` (`None`: the host's own site), hashed in a hashed store;
     /// empty when the store is not partitioned.
-    pub(crate) fn partition_key<'h>(
-        &self,
-        top: Option<&'h Host>,
-        host: &'h CanonicalHost,
-    ) -> Cow<'h, str> {
+    pub(crate) fn partition_key<'h>(&self, top: Option<&'h Host>, host: &'h str) -> Cow<'h, str> {
         match self.partition_site(top, host) {
             Some(site) => match self.keys.site_key(&site) {
                 Cow::Borrowed(_) => site,
@@ -226,13 +222,13 @@ impl HstsStore {
     pub(crate) fn partition_site<'h>(
         &self,
         top: Option<&'h Host>,
-        host: &'h CanonicalHost,
+        host: &'h str,
     ) -> Option<Cow<'h, str>> {
         if !self.config.partition {
             return None;
         }
         Some(match top {
-            None => Cow::Borrowed(self.site_of(host.as_str())),
+            None => Cow::Borrowed(self.site_of(host)),
             Some(Host::Domain(d)) => Cow::Borrowed(self.site_of(d.as_str())),
             // A page at an IP address is its own site.
             Some(Host::Ip(ip)) => Cow::Owned(ip.to_string()),
@@ -256,7 +252,7 @@ impl HstsStore {
         if self.config.exempt_localhost && host.is_localhost() {
             return Outcome::Ignored(IgnoreReason::Localhost);
         }
-        let part = self.partition_key(top, host).into_owned();
+        let part = self.partition_key(top, host.as_str()).into_owned();
         let key = self.key_of(host.as_str()).into_owned();
         // §8.1.1 step 1: "If the max-age directive's value is 0, then the UA
         // MUST remove its cached HSTS Policy information if the HSTS Host is
@@ -369,11 +365,22 @@ impl HstsStore {
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> bool {
-        if self.config.exempt_localhost && host.is_localhost() {
+        self.known_name_scoped_at(host.as_str(), now, scope)
+    }
+
+    /// [`HstsStore::known_scoped_at`] for a name the caller knows to be
+    /// canonical (a `url` domain that [`host::is_canonical_name`] passed).
+    pub(crate) fn known_name_scoped_at(
+        &self,
+        host: &str,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> bool {
+        if self.config.exempt_localhost && host::is_localhost_name(host) {
             return false;
         }
         if let Some(list) = self.active_preload_at(now) {
-            if list.lookup(host.as_str()).is_some() {
+            if list.lookup(host).is_some() {
                 return true;
             }
         }
@@ -439,12 +446,12 @@ impl HstsStore {
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> Option<Match> {
-        let part = self.partition_key(scope.top, host);
+        let part = self.partition_key(scope.top, host.as_str());
         let pid = self.table.partition_id(&part)?;
         let id = if self.keys.is_hashed() {
-            self.hashed_match(pid, host, now)
+            self.hashed_match(pid, host.as_str(), now)
         } else {
-            self.plain_match(pid, host, now)
+            self.plain_match(pid, host.as_str(), now)
         }?;
         // A match is a use: entries used on more days outlive others.
         if scope.counts_as_use {
@@ -454,19 +461,19 @@ impl HstsStore {
     }
 
     /// The §8.2 match in partition `pid` of a store keyed by name.
-    fn plain_match(&self, pid: u32, host: &CanonicalHost, now: DateTime<Utc>) -> Option<u32> {
+    fn plain_match(&self, pid: u32, host: &str, now: DateTime<Utc>) -> Option<u32> {
         // §8.2: "A congruent match is found if, when compared, the given
         // domain name and the Known HSTS Host's domain name are identical."
         let congruent = self
             .table
-            .find_in(pid, host.as_str())
+            .find_in(pid, host)
             .filter(|&id| self.table.entry(id).is_live_at(now));
         // §8.2: "If a superdomain match with an asserted includeSubDomains
         // directive is found, ... the given domain name ... is a Known HSTS
         // Host". Every superdomain is checked, up to the single-label TLD: a
         // nearer one without includeSubDomains does not stop the walk.
         congruent.or_else(|| {
-            host.superdomains()
+            host::superdomains_of(host)
                 .filter_map(|s| self.table.find_in(pid, s))
                 .find(|&id| {
                     let e = self.table.entry(id);
@@ -477,8 +484,8 @@ impl HstsStore {
 
     /// [`HstsStore::plain_match`] in a hashed store: each candidate's key is
     /// hashed, the site's hash made once for every candidate within it.
-    fn hashed_match(&self, pid: u32, host: &CanonicalHost, now: DateTime<Utc>) -> Option<u32> {
-        let site = self.site_of(host.as_str());
+    fn hashed_match(&self, pid: u32, host: &str, now: DateTime<Utc>) -> Option<u32> {
+        let site = self.site_of(host);
         let site_key = self.keys.site_key(site);
         let key = |name: &str| -> String {
             if name.len() >= site.len() {
@@ -490,10 +497,10 @@ impl HstsStore {
         };
         let congruent = self
             .table
-            .find_in(pid, &key(host.as_str()))
+            .find_in(pid, &key(host))
             .filter(|&id| self.table.entry(id).is_live_at(now));
         congruent.or_else(|| {
-            host.superdomains()
+            host::superdomains_of(host)
                 .filter_map(|s| self.table.find_in(pid, &key(s)))
                 .find(|&id| {
                     let e = self.table.entry(id);

@@ -137,15 +137,33 @@ impl HstsStore {
         }
         // §8.3 step 3: "If the URI-host is an IP-literal or IPv4address, ...
         // the UA MUST NOT" treat it as a known HSTS host.
-        let known = match url.host().map(host::from_url_host) {
-            Some(Ok(Host::Domain(h))) => self.lookup_scoped_at(&h, now, scope).is_some(),
-            Some(Err(_)) => self.covers_invalid_at(url.host_str().unwrap_or_default(), now, scope),
-            Some(Ok(Host::Ip(_))) | None => false,
+        let known = match url.host() {
+            // A domain that `url` mapped is nearly always canonical already:
+            // looked up as it is, with no copy and no Match.
+            Some(url::Host::Domain(d)) if host::is_canonical_name(d) => {
+                self.known_name_scoped_at(d, now, scope)
+            }
+            h => self.known_host_scoped_at(h, url, now, scope),
         };
         if known {
             secure_url(url).map_or(Upgrade::Unchanged, Upgrade::Upgraded)
         } else {
             Upgrade::Unchanged
+        }
+    }
+
+    /// The slow path of [`HstsStore::upgrade_scoped_at`]: canonicalise.
+    fn known_host_scoped_at(
+        &self,
+        host: Option<url::Host<&str>>,
+        url: &Url,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> bool {
+        match host.map(host::from_url_host) {
+            Some(Ok(Host::Domain(h))) => self.known_scoped_at(&h, now, scope),
+            Some(Err(_)) => self.covers_invalid_at(url.host_str().unwrap_or_default(), now, scope),
+            Some(Ok(Host::Ip(_))) | None => false,
         }
     }
 
