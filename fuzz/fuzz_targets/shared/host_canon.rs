@@ -98,6 +98,14 @@ pub fn run(data: &[u8]) {
     };
     let text = input.text();
     let result = canonicalize(&text);
+    // The reusable form agrees with the one-shot form.
+    let mut scratch = hsts::CanonicalHost::new("scratch.invalid").unwrap();
+    match (&result, scratch.set(&text)) {
+        (Ok(Host::Domain(d)), Ok(None)) => assert_eq!(d, &scratch, "{text:?}"),
+        (Ok(Host::Ip(a)), Ok(Some(b))) => assert_eq!(*a, b, "{text:?}"),
+        (Err(a), Err(b)) => assert_eq!(a, &b, "{text:?}"),
+        (a, b) => panic!("{text:?}: canonicalize {a:?}, set {b:?}"),
+    }
     match &result {
         Ok(Host::Domain(d)) => {
             let name = d.as_str();
