@@ -164,6 +164,8 @@ pub mod internal;
 pub mod lint;
 pub mod persist;
 pub mod preload;
+#[cfg(feature = "redis")]
+pub mod redis_sync;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
