@@ -407,18 +407,20 @@ impl RedisSync {
             self.cursor = None;
         }
         let mut resolved = 0;
+        let mut lost = Vec::new();
         let mut tries = 0;
         while !changes.is_empty() && tries < 3 {
             tries += 1;
             let before = changes.len();
-            changes = self.push(changes, &mut report)?;
+            changes = self.push(changes, &mut report, &mut lost)?;
             resolved += before - changes.len();
         }
         // On a new epoch, `last` was cleared after the outbox was made:
         // the whole store goes again over the next rounds.
         report.pending = pending.saturating_sub(resolved);
         report.outbox_full = pending > self.max_outbox;
-        let pulled = self.pull(keys, now, &mut report)?;
+        let mut pulled = lost;
+        pulled.extend(self.pull(keys, now, &mut report)?);
         Ok((report, pulled))
     }
 
@@ -481,11 +483,12 @@ impl RedisSync {
     }
 
     /// Pushes one batch; returns the changes whose compare-and-set lost a
-    /// race (to try again).
+    /// race (to try again), and adds to `lost` the records that beat ours.
     fn push(
         &mut self,
         changes: Vec<Change>,
         report: &mut SyncReport,
+        lost: &mut Vec<(Id, Rec)>,
     ) -> Result<Vec<Change>, RedisSyncError> {
         let mut retry = Vec::new();
         let (feed, ver, trimmed) = (self.key("feed"), self.key("ver"), self.key("trimmed"));
@@ -525,8 +528,9 @@ impl RedisSync {
                     }
                     if !wins(c.rec.mark(), r.mark()) {
                         report.conflicts_lost += 1;
-                        // The fresher record comes back with the pull.
-                        self.last.insert(c.id.clone(), c.rec);
+                        // The fresher record is applied here (it may be
+                        // older than the cursor).
+                        lost.push((c.id.clone(), r));
                         continue;
                     }
                 }
