@@ -874,3 +874,111 @@ fn local_state(store: &HstsStore) -> HashMap<Id, Rec> {
     }
     out
 }
+
+/// The default interval of an attached sync.
+pub const DEFAULT_INTERVAL: StdDuration = StdDuration::from_secs(1);
+
+impl RedisSync {
+    /// One round on a shared store: the outbox is read under the read lock,
+    /// the network is used with no lock held, and the pulled records are
+    /// applied under the write lock, so lookups never wait on Redis.
+    pub fn sync_shared(
+        &mut self,
+        store: &crate::SharedHstsStore,
+    ) -> Result<SyncReport, RedisSyncError> {
+        let now = store.now();
+        let (keys, (changes, pending)) = store.read(|s| (s.keys(), self.outbox(s, now)));
+        let (mut report, pulled) = self.exchange(keys, changes, pending, now)?;
+        store.write(|s| self.apply(s, pulled, &mut report));
+        Ok(report)
+    }
+}
+
+/// A sync running beside a [`SharedHstsStore`](crate::SharedHstsStore)
+/// (see [`SharedHstsStore::attach_sync`](crate::SharedHstsStore::attach_sync)).
+/// Dropping it stops the thread (as [`SyncHandle::stop`] does).
+#[derive(Debug)]
+pub struct SyncHandle {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    last: std::sync::Arc<std::sync::Mutex<Option<Result<SyncReport, String>>>>,
+    rounds: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    thread: Option<std::thread::JoinHandle<RedisSync>>,
+}
+
+impl SyncHandle {
+    /// Runs a round now instead of at the end of the interval.
+    pub fn sync_now(&self) {
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+    }
+
+    /// What the last round did, or why it failed (the next round tries
+    /// again; the changes wait in the store).
+    pub fn last_report(&self) -> Option<Result<SyncReport, String>> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Rounds run so far.
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Stops the thread after its current round and gives the sync back.
+    pub fn stop(mut self) -> Option<RedisSync> {
+        self.halt()
+    }
+
+    fn halt(&mut self) -> Option<RedisSync> {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        let t = self.thread.take()?;
+        t.thread().unpark();
+        t.join().ok()
+    }
+}
+
+impl Drop for SyncHandle {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+impl crate::SharedHstsStore {
+    /// Syncs this store with the fleet's through `sync` on a background
+    /// thread, a round every `interval` ([`DEFAULT_INTERVAL`]: 1 s) and on
+    /// [`SyncHandle::sync_now`]. Lookups stay local (see
+    /// [`RedisSync::sync_shared`]). The thread holds a clone of the store
+    /// until the handle is stopped or dropped.
+    pub fn attach_sync(&self, mut sync: RedisSync, interval: StdDuration) -> SyncHandle {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        use std::sync::{Arc, Mutex};
+        let stop = Arc::new(AtomicBool::new(false));
+        let last = Arc::new(Mutex::new(None));
+        let rounds = Arc::new(AtomicU64::new(0));
+        let store = self.clone();
+        let (stop2, last2, rounds2) = (stop.clone(), last.clone(), rounds.clone());
+        let thread = std::thread::Builder::new()
+            .name("hsts-redis-sync".into())
+            .spawn(move || {
+                while !stop2.load(Ordering::Acquire) {
+                    let r = sync.sync_shared(&store).map_err(|e| e.to_string());
+                    *last2.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                    rounds2.fetch_add(1, Ordering::AcqRel);
+                    let until = std::time::Instant::now() + interval;
+                    // Parked until the interval is over, a sync_now or a stop.
+                    let left = until.saturating_duration_since(std::time::Instant::now());
+                    if !stop2.load(Ordering::Acquire) && !left.is_zero() {
+                        std::thread::park_timeout(left);
+                    }
+                }
+                sync
+            })
+            .expect("spawning the sync thread");
+        SyncHandle {
+            stop,
+            last,
+            rounds,
+            thread: Some(thread),
+        }
+    }
+}

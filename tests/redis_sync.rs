@@ -441,3 +441,73 @@ fn hashed_stores_push_no_names_and_other_salts_are_refused() {
     assert!(e.to_string().contains("refusing"), "{e}");
     let _ = Path::new("");
 }
+
+#[test]
+fn attached_syncs_carry_a_note_from_a_to_b_within_two_intervals() {
+    let server = Server::start();
+    let interval = Duration::from_millis(100);
+    let a = hsts::SharedHstsStore::new(HstsStore::new());
+    let b = hsts::SharedHstsStore::new(HstsStore::new());
+    let ha = a.attach_sync(server.sync(), interval);
+    let hb = b.attach_sync(server.sync(), interval);
+    // Both have run a round (connected, bootstrapped).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ha.rounds() == 0 || hb.rounds() == 0 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let url = Url::parse("https://fleet.example/").unwrap();
+    let started = Instant::now();
+    a.note(&url, [YEAR], Transport::Secure);
+    while b.lookup("fleet.example").unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not carried: {:?} {:?}",
+            ha.last_report(),
+            hb.last_report()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let took = started.elapsed();
+    eprintln!("propagation A→B with attached syncs at a 100 ms interval: {took:?}");
+    assert!(took < 2 * interval + Duration::from_millis(300), "{took:?}");
+    assert!(matches!(ha.last_report(), Some(Ok(_))));
+    assert!(ha.stop().is_some());
+    drop(hb);
+}
+
+#[test]
+fn the_cli_syncs_two_store_files() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let hsts = |store: &str, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hsts"))
+            .arg("--quiet")
+            .arg("--store")
+            .arg(dir.path().join(store))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let url = server.url();
+    hsts("a.bin", &["observe", "https://one.example/", YEAR]);
+    let out = hsts("a.bin", &["sync", "--redis", &url]);
+    assert_eq!(out, "pushed 1, pulled 0, conflicts lost 0, errors 0\n");
+    let out = hsts("b.bin", &["sync", "--redis", &url, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["pulled"], 1, "{out}");
+    assert_eq!(
+        hsts("b.bin", &["check", "one.example"]),
+        "one.example\thttps\n"
+    );
+    hsts("b.bin", &["forget", "one.example"]);
+    hsts("b.bin", &["sync", "--redis", &url]);
+    hsts("a.bin", &["sync", "--redis", &url]);
+    assert_eq!(
+        hsts("a.bin", &["check", "one.example"]),
+        "one.example\thttp\n"
+    );
+    let _ = Path::new("");
+}
