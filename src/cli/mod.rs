@@ -38,8 +38,8 @@ pub(crate) use warn::warn;
     after_help = "Exit status: 0 on success, 1 when the command failed or found a problem (each command's --help says which), 2 on a usage error.\nWarnings (an old preload list, a store file that does not exist) go to stderr; --quiet or HSTS_QUIET=1 silences them."
 )]
 pub struct Cli {
-    /// The dynamic store file. Required by observe, import, export, forget
-    /// and list; check and rewrite without it use an empty store.
+    /// The dynamic store file. Required by observe, import, export, forget,
+    /// list and sync; check and rewrite without it use an empty store.
     #[arg(long, global = true, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Print no warnings (also: HSTS_QUIET=1 in the environment). Errors
