@@ -511,3 +511,101 @@ fn the_cli_syncs_two_store_files() {
     );
     let _ = Path::new("");
 }
+
+#[test]
+fn four_worker_processes_of_1000_hosts_each_converge_on_the_model() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.url();
+    let t0 = now();
+    let observed = at(t0, -100).to_rfc3339();
+    let expires = at(t0, 86_400 * 365).to_rfc3339();
+    // Worker w's hosts: h<j>.w<w>g<j % 20>.example, 50 per site.
+    let host = |w: usize, j: usize| format!("h{j}.w{w}g{}.example", j % 20);
+    let store = |w: usize| dir.path().join(format!("w{w}.bin"));
+    let run = |w: usize, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hsts"))
+            .arg("--quiet")
+            .arg("--store")
+            .arg(store(w))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let all_ok = |children: Vec<Child>| -> Vec<String> {
+        children
+            .into_iter()
+            .map(|c| {
+                let out = c.wait_with_output().unwrap();
+                assert!(out.status.success(), "{out:?}");
+                String::from_utf8(out.stdout).unwrap()
+            })
+            .collect()
+    };
+    for w in 0..4 {
+        let entries: Vec<serde_json::Value> = (0..1000)
+            .map(|j| {
+                serde_json::json!({"host": host(w, j), "include_subdomains": false,
+                    "observed": observed, "expires": expires})
+            })
+            .collect();
+        let file = dir.path().join(format!("w{w}.json"));
+        std::fs::write(
+            &file,
+            serde_json::json!({"format": "hsts-store", "version": 1, "entries": entries})
+                .to_string(),
+        )
+        .unwrap();
+        all_ok(vec![run(w, &["import", file.to_str().unwrap()])]);
+    }
+    let sync_all = || {
+        let started = Instant::now();
+        all_ok((0..4).map(|w| run(w, &["sync", "--redis", &url])).collect());
+        started.elapsed()
+    };
+    let first = sync_all();
+    sync_all();
+    // Each worker now removes two sites (100 hosts) of the next worker's.
+    let removed: Vec<String> = (0..4)
+        .flat_map(|w| {
+            (0..1000)
+                .filter(|j| j % 20 < 2)
+                .map(move |j| host((w + 1) % 4, j))
+        })
+        .collect();
+    all_ok(
+        (0..4)
+            .map(|w| {
+                let next = (w + 1) % 4;
+                run(w, &["forget", "--site", &format!("w{next}g0.example")])
+            })
+            .collect(),
+    );
+    all_ok(
+        (0..4)
+            .map(|w| {
+                let next = (w + 1) % 4;
+                run(w, &["forget", "--site", &format!("w{next}g1.example")])
+            })
+            .collect(),
+    );
+    sync_all();
+    let last = sync_all();
+    eprintln!("4 concurrent `hsts sync` of 4,000 hosts: first round {first:?}, last {last:?}");
+    let mut model: Vec<String> = (0..4)
+        .flat_map(|w| (0..1000).map(move |j| host(w, j)))
+        .filter(|h| !removed.contains(h))
+        .collect();
+    model.sort();
+    assert_eq!(model.len(), 3600);
+    for listing in all_ok((0..4).map(|w| run(w, &["list"])).collect()) {
+        let hosts: Vec<String> = listing
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(hosts.len(), model.len());
+        assert!(hosts == model, "a worker differs from the model");
+    }
+}
