@@ -609,3 +609,26 @@ fn four_worker_processes_of_1000_hosts_each_converge_on_the_model() {
         assert!(hosts == model, "a worker differs from the model");
     }
 }
+
+/// Push and pull of 100k changes on loopback (`cargo test --features
+/// redis,cli --test redis_sync -- --ignored --nocapture`).
+#[test]
+#[ignore = "a measurement"]
+fn push_and_pull_of_100k_changes() {
+    let server = Server::start();
+    let t0 = now();
+    let mut a = HstsStore::new();
+    for i in 0..100_000 {
+        note(&mut a, &format!("h{i}.example"), YEAR, t0);
+    }
+    let started = Instant::now();
+    let r = server.sync().sync_at(&mut a, t0).unwrap();
+    let push = started.elapsed();
+    assert_eq!(r.pushed, 100_000);
+    let mut b = HstsStore::new();
+    let started = Instant::now();
+    let r = server.sync().sync_at(&mut b, t0).unwrap();
+    let pull = started.elapsed();
+    assert_eq!(r.pulled, 100_000);
+    eprintln!("100k changes on loopback: push {push:?}, pull (bootstrap) {pull:?}");
+}
