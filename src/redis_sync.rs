@@ -43,7 +43,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use hashbrown::HashMap;
-use redis::{Client, Connection, Value};
+use redis::{Client, Connection};
 use sha2::{Digest, Sha256};
 
 use crate::keys::Keys;
@@ -62,28 +62,45 @@ pub const DEFAULT_FEED_LEN: usize = 1_000_000;
 /// Keys per pipelined batch.
 const BATCH: usize = 1_000;
 
-/// The compare-and-set: KEYS = record, feed, version, trimmed; ARGV =
-/// expected record ("" for none), new record, PXAT in ms (0: none), feed
-/// member, feed length. Returns `{1, version}` or `{0, current}`.
+/// The compare-and-set, of a batch of records: KEYS = feed, version,
+/// trimmed, then the records; ARGV = feed length, then for each record:
+/// the expected record ("" for none), the new record, PXAT in ms (0: none),
+/// the feed member. Writes each record only if it still is the expected
+/// one, bumping the version and filing the member in the feed at it.
+/// Returns, per record, 1 (written), 0 (changed since it was read) or -1
+/// (not a string: foreign data).
 const CAS: &str = r#"
-local cur = redis.call('GET', KEYS[1])
-if cur == false then cur = '' end
-if cur ~= ARGV[1] then return {0, cur} end
-if ARGV[3] == '0' then
-  redis.call('SET', KEYS[1], ARGV[2])
-else
-  redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3])
+local out = {}
+for i = 4, #KEYS do
+  local k = KEYS[i]
+  local a = 2 + (i - 4) * 4
+  local cur = redis.pcall('GET', k)
+  if type(cur) == 'table' and cur.err then
+    out[#out + 1] = -1
+  else
+    if cur == false then cur = '' end
+    if cur ~= ARGV[a] then
+      out[#out + 1] = 0
+    else
+      if ARGV[a + 2] == '0' then
+        redis.call('SET', k, ARGV[a + 1])
+      else
+        redis.call('SET', k, ARGV[a + 1], 'PXAT', ARGV[a + 2])
+      end
+      local v = redis.call('INCR', KEYS[2])
+      redis.call('ZADD', KEYS[1], v, ARGV[a + 3])
+      out[#out + 1] = 1
+    end
+  end
 end
-local v = redis.call('INCR', KEYS[3])
-redis.call('ZADD', KEYS[2], v, ARGV[4])
-local n = redis.call('ZCARD', KEYS[2])
-local max = tonumber(ARGV[5])
+local n = redis.call('ZCARD', KEYS[1])
+local max = tonumber(ARGV[1])
 if n > max then
-  local old = redis.call('ZRANGE', KEYS[2], 0, n - max - 1, 'WITHSCORES')
-  redis.call('SET', KEYS[4], old[#old])
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1)
+  local old = redis.call('ZRANGE', KEYS[1], 0, n - max - 1, 'WITHSCORES')
+  redis.call('SET', KEYS[3], old[#old])
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - max - 1)
 end
-return {1, v}
+return out
 "#;
 
 /// Why a sync round failed, or what it found wrong.
@@ -502,7 +519,6 @@ impl RedisSync {
                 loaded = true;
             }
             let current: Vec<Option<Vec<u8>>> = redis::cmd("MGET").arg(&rkeys).query(con)?;
-            let mut pipe = redis::pipe();
             let mut sent = Vec::new();
             for ((c, rkey), cur) in chunk.iter().zip(&rkeys).zip(current) {
                 let cur_rec = match &cur {
@@ -534,74 +550,51 @@ impl RedisSync {
                         continue;
                     }
                 }
-                let expected = cur.unwrap_or_default();
-                pipe.cmd("EVALSHA")
-                    .arg(&hash)
-                    .arg(4)
-                    .arg(rkey)
-                    .arg(&feed)
-                    .arg(&ver)
-                    .arg(&trimmed)
-                    .arg(&expected)
-                    .arg(c.rec.encode())
-                    .arg(c.rec.pxat())
-                    .arg(format!("{}:{}", c.id.0, c.id.1))
-                    .arg(self.feed_len);
-                sent.push((c, rkey, expected));
+                sent.push((c, rkey, cur.unwrap_or_default()));
             }
             if sent.is_empty() {
                 continue;
             }
-            let feed_len = self.feed_len;
-            let con = self.con()?;
-            let answers: Vec<Value> = match pipe.query(con) {
-                Ok(a) => a,
-                Err(e) if e.is_io_error() || e.is_connection_dropped() => return Err(e.into()),
-                Err(_) => {
-                    // One of them failed (a key of another type): find it.
-                    let mut one_by_one = Vec::new();
-                    for (c, rkey, expected) in &sent {
-                        let r: Result<Value, _> = redis::cmd("EVALSHA")
-                            .arg(&hash)
-                            .arg(4)
-                            .arg(*rkey)
-                            .arg(&feed)
-                            .arg(&ver)
-                            .arg(&trimmed)
-                            .arg(expected)
-                            .arg(c.rec.encode())
-                            .arg(c.rec.pxat())
-                            .arg(format!("{}:{}", c.id.0, c.id.1))
-                            .arg(feed_len)
-                            .query(con);
-                        match r {
-                            Ok(v) => one_by_one.push(v),
-                            Err(e) => {
-                                report.errors.push(
-                                    RedisSyncError::BadData {
-                                        key: (*rkey).clone(),
-                                        reason: e.to_string(),
-                                    }
-                                    .to_string(),
-                                );
-                                one_by_one.push(Value::Nil);
-                            }
-                        }
-                    }
-                    one_by_one
-                }
-            };
-            for ((c, _, _), a) in sent.into_iter().zip(answers) {
+            let mut call = redis::cmd("EVALSHA");
+            call.arg(&hash)
+                .arg(3 + sent.len())
+                .arg(&feed)
+                .arg(&ver)
+                .arg(&trimmed);
+            for (_, rkey, _) in &sent {
+                call.arg(*rkey);
+            }
+            call.arg(self.feed_len);
+            for (c, _, expected) in &sent {
+                call.arg(expected)
+                    .arg(c.rec.encode())
+                    .arg(c.rec.pxat())
+                    .arg(format!("{}:{}", c.id.0, c.id.1));
+            }
+            let answers: Vec<i64> = call.query(self.con()?)?;
+            if answers.len() != sent.len() {
+                return Err(RedisSyncError::BadData {
+                    key: feed.clone(),
+                    reason: "the script answered for another number of records".into(),
+                });
+            }
+            for ((c, rkey, _), a) in sent.into_iter().zip(answers) {
                 match a {
-                    Value::Array(v) if matches!(v.first(), Some(Value::Int(1))) => {
+                    1 => {
                         report.pushed += 1;
                         self.last.insert(c.id.clone(), c.rec);
                     }
-                    Value::Array(_) => retry.push(Change {
+                    0 => retry.push(Change {
                         id: c.id.clone(),
                         rec: c.rec,
                     }),
-                    _ => {} // reported above
+                    _ => report.errors.push(
+                        RedisSyncError::BadData {
+                            key: rkey.clone(),
+                            reason: "not a string: not a record of this build".into(),
+                        }
+                        .to_string(),
+                    ),
                 }
             }
         }
