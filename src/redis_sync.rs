@@ -975,3 +975,63 @@ impl crate::SharedHstsStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_bad_ones_are_errors() {
+        for r in [
+            Rec::Seen {
+                observed: 5,
+                expires: 9,
+                isd: true,
+            },
+            Rec::Removed { at: 7 },
+        ] {
+            assert_eq!(Rec::decode(r.encode().as_bytes()), Ok(r));
+        }
+        for bad in [
+            &b""[..],
+            b"hello",
+            b"e1 1 2",
+            b"e1 2 1 0",
+            b"e1 1 2 7",
+            b"r1 x",
+            b"r1 99999999999999999999",
+            b"e1 -99999999999999 1 0",
+            b"\xff\xfe",
+        ] {
+            assert!(Rec::decode(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_rule_is_the_file_merge_s() {
+        let t = |s: i64| Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap();
+        let ns = |s: i64, n: u32| Utc.timestamp_opt(1_800_000_000 + s, n).unwrap();
+        // Same second: the writer's observation; a removal beats it.
+        assert!(wins(Mark::Seen(ns(5, 1)), Mark::Seen(ns(5, 9))));
+        assert!(wins(Mark::Removed(ns(5, 1)), Mark::Seen(ns(5, 9))));
+        assert!(!wins(Mark::Seen(ns(5, 9)), Mark::Removed(ns(5, 1))));
+        // An older write never brings an entry back; a newer one does.
+        assert!(!wins(Mark::Seen(t(4)), Mark::Removed(t(5))));
+        assert!(wins(Mark::Seen(t(6)), Mark::Removed(t(5))));
+        assert!(!wins(Mark::Seen(t(4)), Mark::Seen(t(5))));
+    }
+
+    #[test]
+    fn members_split_at_the_last_colon() {
+        assert_eq!(
+            split_member("::1:a.example"),
+            Some(("::1".into(), "a.example".into()))
+        );
+        assert_eq!(
+            split_member(":a.example"),
+            Some(("".into(), "a.example".into()))
+        );
+        assert_eq!(split_member("nocolon"), None);
+        assert_eq!(glob_escape("a*b[c]"), "a\\*b\\[c\\]");
+    }
+}
