@@ -3,7 +3,6 @@
 //! tests fail, loudly.
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -439,7 +438,6 @@ fn hashed_stores_push_no_names_and_other_salts_are_refused() {
     let mut plain = HstsStore::new();
     let e = server.sync().sync_at(&mut plain, t0).unwrap_err();
     assert!(e.to_string().contains("refusing"), "{e}");
-    let _ = Path::new("");
 }
 
 #[test]
@@ -470,7 +468,8 @@ fn attached_syncs_carry_a_note_from_a_to_b_within_two_intervals() {
     }
     let took = started.elapsed();
     eprintln!("propagation A→B with attached syncs at a 100 ms interval: {took:?}");
-    assert!(took < 2 * interval + Duration::from_millis(300), "{took:?}");
+    // Two intervals, and slack for a loaded CI machine.
+    assert!(took < 2 * interval + Duration::from_secs(1), "{took:?}");
     assert!(matches!(ha.last_report(), Some(Ok(_))));
     assert!(ha.stop().is_some());
     drop(hb);
