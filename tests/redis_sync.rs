@@ -508,7 +508,6 @@ fn the_cli_syncs_two_store_files() {
         hsts("a.bin", &["check", "one.example"]),
         "one.example\thttp\n"
     );
-    let _ = Path::new("");
 }
 
 #[test]
