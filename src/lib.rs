@@ -76,6 +76,11 @@
 //! tells the adapter whether each certificate was valid, so that headers
 //! are noted only over valid ones.
 //!
+//! With the feature `redis`, `redis_sync::RedisSync` lets a fleet of
+//! workers share one store through Redis: lookups stay local, and a sync
+//! beside each store (`SharedHstsStore::attach_sync`) pushes its notes and
+//! removals and pulls the others', with the file merge's rule.
+//!
 //! With the feature `dns`, [`dns::HttpsRecords`] adds HTTPS DNS records
 //! (RFC 9460 §9.5) as a second upgrade source: each adapter's
 //! `.https_records(records)` asks them before every hop that HSTS leaves as
@@ -164,6 +169,8 @@ pub mod internal;
 pub mod lint;
 pub mod persist;
 pub mod preload;
+#[cfg(feature = "redis")]
+pub mod redis_sync;
 #[cfg(feature = "rustls")]
 pub mod tls;
 

@@ -663,6 +663,16 @@ impl HstsStore {
         self.record_removal(part, host, at);
     }
 
+    /// Removes the entry of a key already checked (see
+    /// [`HstsStore::insert_trusted`]) and records the removal at `at`, as
+    /// a removal another worker made (fleet sync). Whether there was one.
+    #[cfg(feature = "redis")]
+    pub(crate) fn remove_trusted(&mut self, part: &str, host: &str, at: DateTime<Utc>) -> bool {
+        let had = self.take(part, host).is_some();
+        self.record_removal(part, host, at);
+        had
+    }
+
     /// Inserts or replaces the policy of a canonical host, keeping the store
     /// within its quota and capacity. Returns the replaced policy as
     /// `(include_subdomains, observed, expires)`.

@@ -528,6 +528,7 @@ fn help_lists_command_options_first_globals_once_and_exit_codes() {
         &["export"],
         &["forget"],
         &["list"],
+        &["sync"],
         &["preload", "compile"],
         &["preload", "info"],
         &["preload", "list"],

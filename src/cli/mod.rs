@@ -22,6 +22,7 @@ mod net;
 mod preload_cmd;
 mod query;
 mod store_cmd;
+mod sync_cmd;
 mod warn;
 
 pub(crate) use warn::warn;
@@ -37,8 +38,8 @@ pub(crate) use warn::warn;
     after_help = "Exit status: 0 on success, 1 when the command failed or found a problem (each command's --help says which), 2 on a usage error.\nWarnings (an old preload list, a store file that does not exist) go to stderr; --quiet or HSTS_QUIET=1 silences them."
 )]
 pub struct Cli {
-    /// The dynamic store file. Required by observe, import, export, forget
-    /// and list; check and rewrite without it use an empty store.
+    /// The dynamic store file. Required by observe, import, export, forget,
+    /// list and sync; check and rewrite without it use an empty store.
     #[arg(long, global = true, value_name = "FILE")]
     store: Option<PathBuf>,
     /// Print no warnings (also: HSTS_QUIET=1 in the environment). Errors
@@ -267,6 +268,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sync --store with a fleet's through Redis: push, pull, save.
+    #[command(
+        after_help = "Output: \"pushed N, pulled N, conflicts lost N, errors N\"; --json one object with pushed, pulled, conflicts_lost, pending, outbox_full, bootstrapped and errors (each names its Redis key, also on stderr).\nExit: 0, 1 if Redis failed, the store could not be read or written, or a record under the prefix was bad, 2 usage (no --store, a bad URL)."
+    )]
+    Sync(sync_cmd::SyncArgs),
     /// Print the live entries of --store.
     #[command(
         after_help = "Output: \"host\\tinclude_subdomains\\texpires\" per entry (a fourth column: the partition), sorted by host; --json one object per line with host, include_subdomains, observed, expires and partition: the entry shape `import --format json` reads. A missing store file is an empty store, said on stderr.\nExit: 0, 1 if the store cannot be read, 2 usage (no --store)."
@@ -346,6 +352,7 @@ impl Command {
                 | Command::Export { .. }
                 | Command::Forget { .. }
                 | Command::List { .. }
+                | Command::Sync(_)
         )
     }
 }
@@ -775,6 +782,7 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             store_cmd::forget(ctx, out, what, json)
         }
         Command::List { json } => store_cmd::list(ctx, out, json),
+        Command::Sync(args) => sync_cmd::run(ctx, out, &args),
         Command::Lint(args) => lint_cmd::run(out, args),
         Command::Build(args) => build_cmd::run(out, args),
         Command::Get(args) => get_cmd::run(ctx, out, &args),

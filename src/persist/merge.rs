@@ -33,9 +33,36 @@ use super::error::PersistError;
 use crate::table::Usage;
 use crate::HstsStore;
 
+/// What one side knows of one (partition, key): an observation or a
+/// removal, and when. The file merge and the fleet sync
+/// ([`crate::redis_sync`], feature `redis`) both decide with [`wins`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mark {
+    /// Observed (noted) at this time.
+    Seen(DateTime<Utc>),
+    /// Removed (`max-age=0`, forgotten, cleared) at this time.
+    Removed(DateTime<Utc>),
+}
+
+/// The merge rule, in whole seconds: whether `a` (the writer's side: ours
+/// when saving, the pusher's in a fleet) wins over `b`.
+///
+/// - two observations: the newer wins; on the same second, `a`;
+/// - a removal wins over an observation in the same second or before it
+///   ([`removal_wins`]), whichever side it is on;
+/// - two removals: the newer one is kept (either way nothing is left).
+pub(crate) fn wins(a: Mark, b: Mark) -> bool {
+    match (a, b) {
+        (Mark::Seen(x), Mark::Seen(y)) => x.timestamp() >= y.timestamp(),
+        (Mark::Removed(r), Mark::Seen(o)) => removal_wins(r, o),
+        (Mark::Seen(o), Mark::Removed(r)) => !removal_wins(r, o),
+        (Mark::Removed(x), Mark::Removed(y)) => x.timestamp() >= y.timestamp(),
+    }
+}
+
 /// Whether a removal at `removed` wins over an observation at `observed`:
 /// at or after it, in whole seconds.
-fn removal_wins(removed: DateTime<Utc>, observed: DateTime<Utc>) -> bool {
+pub(crate) fn removal_wins(removed: DateTime<Utc>, observed: DateTime<Utc>) -> bool {
     removed.timestamp() >= observed.timestamp()
 }
 
@@ -127,10 +154,14 @@ fn merged_entries<'a>(
     disk_tombs: &HashMap<Key<'_>, DateTime<Utc>>,
     ours: &'a HstsStore,
 ) -> Vec<FileEntry<'a>> {
-    let removed_on_disk =
-        |k: Key<'_>, at: DateTime<Utc>| disk_tombs.get(&k).is_some_and(|t| removal_wins(*t, at));
+    let removed_on_disk = |k: Key<'_>, at: DateTime<Utc>| {
+        disk_tombs
+            .get(&k)
+            .is_some_and(|t| wins(Mark::Removed(*t), Mark::Seen(at)))
+    };
     let removed_by_us = |(p, h): Key<'_>, at: DateTime<Utc>| {
-        ours.tombstone_of(p, h).is_some_and(|t| removal_wins(t, at))
+        ours.tombstone_of(p, h)
+            .is_some_and(|t| wins(Mark::Removed(t), Mark::Seen(at)))
     };
     let mut out: Vec<FileEntry<'a>> = Vec::with_capacity(disk.len() + ours.len());
     // Hosts in both, and the larger usage of the two sides.
@@ -142,7 +173,9 @@ fn merged_entries<'a>(
         if let Some(o) = ours.get_key(k.0, k.1) {
             let usage = larger_usage(d.usage, ours.usage_in(k.0, k.1).unwrap_or(d.usage));
             both.insert(k, usage);
-            if o.observed.timestamp() >= d.observed.timestamp() && !removed_on_disk(k, o.observed) {
+            if wins(Mark::Seen(o.observed), Mark::Seen(d.observed))
+                && !removed_on_disk(k, o.observed)
+            {
                 continue; // ours is taken below
             }
             beaten.insert(k);

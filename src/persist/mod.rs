@@ -61,7 +61,7 @@ mod binary;
 mod curl;
 mod error;
 mod file;
-mod merge;
+pub(crate) mod merge;
 mod newest;
 mod report;
 

@@ -1,0 +1,72 @@
+//! `hsts sync --redis URL [--prefix P] [--json]`: one round of fleet sync
+//! (see `hsts::redis_sync`): push this store's changes, pull the fleet's,
+//! save.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use hsts::redis_sync::{RedisSync, SyncReport, DEFAULT_PREFIX};
+
+use super::{line, warn, CliError, Ctx};
+
+/// The arguments of `hsts sync`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SyncArgs {
+    /// The fleet's Redis: redis://[:PASSWORD@]HOST[:PORT][/DB].
+    #[arg(long, value_name = "URL")]
+    redis: String,
+    /// The prefix of the fleet's keys on Redis (hash tag `{P}`).
+    #[arg(long, value_name = "P", default_value = DEFAULT_PREFIX)]
+    prefix: String,
+    /// One line of JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: &SyncArgs) -> Result<u8, CliError> {
+    let mut sync = RedisSync::new(&args.redis)
+        .map_err(|e| CliError::Usage(format!("bad --redis URL: {e}")))?
+        .with_prefix(&args.prefix);
+    let now = ctx.now;
+    let report = ctx
+        .update_store(|store| sync.sync_at(store, now))?
+        .map_err(|e| CliError::Failed(format!("sync with {} failed: {e}", args.redis)))?;
+    for e in &report.errors {
+        warn(e);
+    }
+    if report.outbox_full {
+        warn(&format!(
+            "the outbox is full: {} changes left for the next sync",
+            report.pending
+        ));
+    }
+    print(out, &report, args.json)?;
+    Ok(u8::from(!report.errors.is_empty()))
+}
+
+fn print(out: &mut dyn Write, r: &SyncReport, json: bool) -> Result<(), CliError> {
+    if json {
+        let v = json!({
+            "pushed": r.pushed,
+            "pulled": r.pulled,
+            "conflicts_lost": r.conflicts_lost,
+            "pending": r.pending,
+            "outbox_full": r.outbox_full,
+            "bootstrapped": r.bootstrapped,
+            "errors": r.errors,
+        });
+        line(out, &v.to_string())
+    } else {
+        line(
+            out,
+            &format!(
+                "pushed {}, pulled {}, conflicts lost {}, errors {}",
+                r.pushed,
+                r.pulled,
+                r.conflicts_lost,
+                r.errors.len()
+            ),
+        )
+    }
+}
