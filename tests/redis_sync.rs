@@ -511,6 +511,62 @@ fn the_cli_syncs_two_store_files() {
 }
 
 #[test]
+fn check_rewrite_and_get_pull_the_fleet_before_answering() {
+    let server = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |store: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hsts"))
+            .arg("--quiet")
+            .arg("--store")
+            .arg(dir.path().join(store))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let url = server.url();
+    let out = run("a.bin", &["observe", "https://fleet.example/", YEAR]);
+    assert!(out.status.success(), "{out:?}");
+    let out = run("a.bin", &["sync", "--redis", &url]);
+    assert!(out.status.success(), "{out:?}");
+    // Worker B has never synced: its own store knows nothing...
+    let out = run("b.bin", &["check", "fleet.example"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "fleet.example\thttp\n"
+    );
+    // ...but with --redis it answers with the fleet's state.
+    let out = run("b.bin", &["check", "--redis", &url, "fleet.example"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "fleet.example\thttps\n"
+    );
+    let out = run(
+        "b.bin",
+        &["rewrite", "--redis", &url, "http://fleet.example/x"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "https://fleet.example/x\n"
+    );
+    // Redis down: the local answer, with a warning, not a failure.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("redis://127.0.0.1:{}/", closed.local_addr().unwrap().port());
+    drop(closed);
+    let out = Command::new(env!("CARGO_BIN_EXE_hsts"))
+        .arg("--store")
+        .arg(dir.path().join("b.bin"))
+        .args(["check", "--redis", &dead, "fleet.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "fleet.example\thttp\n"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("answering from the local store"));
+}
+
+#[test]
 fn four_worker_processes_of_1000_hosts_each_converge_on_the_model() {
     let server = Server::start();
     let dir = tempfile::tempdir().unwrap();

@@ -69,6 +69,8 @@ pub(crate) struct GetArgs {
     /// One JSON object per hop on stderr instead of the human log.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    fleet: super::sync_cmd::FleetArgs,
     /// The URL to fetch (http or https).
     url: String,
 }
@@ -155,7 +157,9 @@ pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: &GetArgs) -> Result<u8, 
         .map(|s| parse_resolve(s))
         .collect::<Result<Vec<_>, _>>()?;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let store = SharedHstsStore::new(ctx.load_store()?);
+    let mut local = ctx.load_store()?;
+    args.fleet.pull(ctx, &mut local)?;
+    let store = SharedHstsStore::new(local);
     let log = Log { json: args.json };
     let verifier = verifier(args, &store)?;
     let records = if args.no_https_rr {

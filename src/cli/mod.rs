@@ -181,6 +181,8 @@ enum Command {
         line_buffered: bool,
         #[command(flatten)]
         request: RequestArgs,
+        #[command(flatten)]
+        fleet: sync_cmd::FleetArgs,
         /// Host names; "-" reads one per line from stdin.
         #[arg(required = true)]
         hosts: Vec<String>,
@@ -196,6 +198,8 @@ enum Command {
         line_buffered: bool,
         #[command(flatten)]
         request: RequestArgs,
+        #[command(flatten)]
+        fleet: sync_cmd::FleetArgs,
         /// URLs; "-" reads one per line from stdin.
         #[arg(required = true)]
         urls: Vec<String>,
@@ -723,6 +727,7 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
             json,
             count,
             request,
+            fleet,
             hosts,
             ..
         } => {
@@ -731,11 +736,14 @@ fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError>
                 (_, true) => query::CheckOutput::Count,
                 _ => query::CheckOutput::Plain,
             };
-            query::check(ctx, out, mode, &request.context()?, &hosts)
+            query::check(ctx, out, mode, (&request.context()?, &fleet), &hosts)
         }
-        Command::Rewrite { request, urls, .. } => {
-            query::rewrite(ctx, out, &request.context()?, &urls)
-        }
+        Command::Rewrite {
+            request,
+            fleet,
+            urls,
+            ..
+        } => query::rewrite(ctx, out, (&request.context()?, &fleet), &urls),
         Command::Observe {
             json,
             cert_errors,

@@ -11,6 +11,7 @@ use hsts::StsHeader;
 use hsts::{CanonicalHost, Outcome, RequestContext, Transport, Upgrade};
 
 use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
+use super::sync_cmd::FleetArgs;
 use super::{end_line, line, CliError, Ctx};
 
 /// The raw bytes of an argument (arguments need not be UTF-8).
@@ -92,10 +93,11 @@ pub(crate) fn check(
     ctx: &Ctx,
     out: &mut dyn Write,
     mode: CheckOutput,
-    request: &RequestContext,
+    (request, fleet): (&RequestContext, &FleetArgs),
     hosts: &[String],
 ) -> Result<u8, CliError> {
     let mut store = ctx.load_store()?;
+    fleet.pull(ctx, &mut store)?;
     let store = store.in_context(request);
     let mut status = 0;
     let mut known = 0u64;
@@ -273,10 +275,11 @@ fn check_answer(
 pub(crate) fn rewrite(
     ctx: &Ctx,
     out: &mut dyn Write,
-    request: &RequestContext,
+    (request, fleet): (&RequestContext, &FleetArgs),
     urls: &[String],
 ) -> Result<u8, CliError> {
     let mut store = ctx.load_store()?;
+    fleet.pull(ctx, &mut store)?;
     let store = store.in_context(request);
     let mut status = 0;
     for_each_line(urls, |item| {

@@ -24,6 +24,45 @@ pub(crate) struct SyncArgs {
     json: bool,
 }
 
+/// `--redis URL [--redis-prefix P]` on `check`, `rewrite` and `get`: pull
+/// the fleet's state before answering.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FleetArgs {
+    /// Sync with the fleet's Redis before answering (one round, as `hsts
+    /// sync` does, without saving --store). When Redis cannot be reached,
+    /// the answer comes from --store alone, with a warning.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// The prefix of the fleet's keys on Redis.
+    #[arg(long = "redis-prefix", value_name = "P", default_value = DEFAULT_PREFIX)]
+    redis_prefix: String,
+}
+
+impl FleetArgs {
+    /// With `--redis`, one sync round into `store`; a Redis failure is a
+    /// warning (lookups never wait on the fleet beyond this round), a bad
+    /// URL a usage error.
+    pub(crate) fn pull(&self, ctx: &Ctx, store: &mut hsts::HstsStore) -> Result<(), CliError> {
+        let Some(url) = &self.redis else {
+            return Ok(());
+        };
+        let mut sync = RedisSync::new(url)
+            .map_err(|e| CliError::Usage(format!("bad --redis URL: {e}")))?
+            .with_prefix(&self.redis_prefix);
+        match sync.sync_at(store, ctx.now) {
+            Ok(report) => {
+                for e in &report.errors {
+                    warn(e);
+                }
+            }
+            Err(e) => warn(&format!(
+                "cannot sync with {url}: {e}; answering from the local store"
+            )),
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: &SyncArgs) -> Result<u8, CliError> {
     let mut sync = RedisSync::new(&args.redis)
         .map_err(|e| CliError::Usage(format!("bad --redis URL: {e}")))?
