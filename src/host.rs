@@ -290,9 +290,7 @@ fn explain(input: &str, e: HostError) -> HostError {
     if let Some((at, ch)) = bad {
         return HostError::InvalidCharacter { ch, at };
     }
-    let a_label = input
-        .split('.')
-        .find(|l| l.len() >= 4 && l[..4].eq_ignore_ascii_case("xn--"));
+    let a_label = input.split('.').find(|l| is_a_label(l.as_bytes()));
     if let Some(label) = a_label {
         return HostError::BadALabel {
             label: label.to_owned(),
