@@ -497,5 +497,32 @@ fn cli_hash_hosts_creates_a_hashed_file_that_stays_hashed() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--hash-hosts applies only"));
     assert_eq!(std::fs::read(&plain).unwrap(), before);
+    // A 0-byte file is an empty store: with --hash-hosts, a hashed one,
+    // for reading commands as for writing ones.
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    let o = hsts_on(&empty, &["--hash-hosts", "check", "a.example"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = hsts_on(
+        &empty,
+        &[
+            "--hash-hosts",
+            "observe",
+            "https://c.example/",
+            "max-age=600",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = hsts_on(&empty, &["check", "c.example"]);
+    assert_eq!(stdout(&o), "c.example\thttps\n");
+    assert!(!std::fs::read(&empty)
+        .unwrap()
+        .windows(9)
+        .any(|w| w == b"c.example"));
     let _ = NOW;
 }

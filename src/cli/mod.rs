@@ -474,6 +474,13 @@ impl Ctx {
                 );
                 self.new_store()
             }
+            // A 0-byte file is an empty store; with --hash-hosts, a hashed one.
+            Some(path)
+                if self.hash_hosts
+                    && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) =>
+            {
+                self.new_store()
+            }
             Some(path) => {
                 let store = hsts::persist::load(path, self.config.clone())
                     .map_err(|e| store_error("cannot load store", path, &e))?;
