@@ -62,31 +62,6 @@ fn reply(scheme: &str, host: &str, path: &str) -> (u16, Vec<String>) {
     }
 }
 
-/// The PEM form of a DER certificate.
-fn pem(der: &[u8]) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b = String::new();
-    for chunk in der.chunks(3) {
-        let n = chunk.iter().fold(0u32, |n, &c| n << 8 | c as u32) << (8 * (3 - chunk.len()));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                b.push('=');
-            }
-        }
-    }
-    let body: Vec<&str> = b
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        body.join("\n")
-    )
-}
-
 /// The servers, and the CA file in a temporary directory.
 struct Site {
     port: u16,
@@ -126,7 +101,7 @@ impl Site {
                 .unwrap(),
         );
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), pem(ca_cert.der())).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
 
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();

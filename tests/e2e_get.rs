@@ -16,31 +16,6 @@ use std::process::{Command, Output};
 use support::dns::DnsServer;
 use support::TestServer;
 
-/// The PEM form of a DER certificate.
-fn pem(der: &[u8]) -> String {
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b = String::new();
-    for chunk in der.chunks(3) {
-        let n = chunk.iter().fold(0u32, |n, &c| n << 8 | c as u32) << (8 * (3 - chunk.len()));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                b.push('=');
-            }
-        }
-    }
-    let body: Vec<&str> = b
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        body.join("\n")
-    )
-}
-
 /// One server for `names`, its CA file, and a store path, in a temp dir.
 struct Setup {
     server: TestServer,
@@ -51,7 +26,7 @@ impl Setup {
     fn new(names: &[&str]) -> Setup {
         let server = TestServer::start(names);
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), pem(&server.cert_der)).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), &server.cert_pem).unwrap();
         Setup { server, dir }
     }
 

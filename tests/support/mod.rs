@@ -27,6 +27,8 @@ use std::time::Duration;
 pub struct TestServer {
     pub port: u16,
     pub cert_der: Vec<u8>,
+    /// The same certificate in PEM, for a `--cacert` file.
+    pub cert_pem: String,
     plain: Arc<AtomicUsize>,
     tls: Arc<AtomicUsize>,
     log: Arc<Mutex<Vec<String>>>,
@@ -49,16 +51,15 @@ impl Drop for TestServer {
 
 impl TestServer {
     /// A server with a self-signed certificate for `names`; `cert_der` is
-    /// that certificate.
+    /// that certificate (`cert_pem` in PEM).
     pub fn start(names: &[&str]) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let cert = rcgen::generate_simple_self_signed(
             names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
         )
         .unwrap();
-        let cert_der = cert.cert.der().to_vec();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-        Self::serve_with(vec![cert.cert.der().clone()], key, cert_der)
+        Self::serve_with(vec![cert.cert.der().clone()], key, &cert.cert)
     }
 
     /// A server whose certificate for `names` is issued by a fresh test CA;
@@ -87,14 +88,14 @@ impl TestServer {
         Self::serve_with(
             vec![leaf.der().clone(), ca_cert.der().clone()],
             key,
-            ca_cert.der().to_vec(),
+            &ca_cert,
         )
     }
 
     fn serve_with(
         chain: Vec<rustls::pki_types::CertificateDer<'static>>,
         key: rustls::pki_types::PrivateKeyDer<'static>,
-        cert_der: Vec<u8>,
+        root: &rcgen::Certificate,
     ) -> TestServer {
         let config = rustls::ServerConfig::builder()
             .with_no_client_auth()
@@ -105,7 +106,8 @@ impl TestServer {
         let port = listener.local_addr().unwrap().port();
         let mut server = TestServer {
             port,
-            cert_der,
+            cert_der: root.der().to_vec(),
+            cert_pem: root.pem(),
             plain: Arc::default(),
             tls: Arc::default(),
             log: Arc::default(),
