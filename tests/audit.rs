@@ -392,6 +392,27 @@ fn timeouts_and_usage() {
     }
 }
 
+#[test]
+fn stdin_targets_are_bounded_in_number_and_length() {
+    let run = |stdin: &[u8]| {
+        let mut cmd = Command::new(cli_support::HSTS);
+        cmd.args(["--quiet", "audit", "--json", "--timeout", "1", "-"]);
+        cli_support::run(cmd, stdin)
+    };
+    // A target over 2048 bytes is refused on its own line, its start shown.
+    let long = format!("{}.test\n", "a".repeat(5000));
+    let out = run(long.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("longer than the 2048-byte limit"), "{text}");
+    assert!(text.len() < 1000, "the whole line is not echoed back");
+    // More than 100,000 targets: a usage error before anything is fetched.
+    let many = "x.invalid\n".repeat(100_001);
+    let out = run(many.as_bytes());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than 100000 targets"));
+}
+
 /// Prints the human and JSON output of two cases, for the README and the
 /// issue's closing note: `cargo test --all-features --test audit -- --ignored --nocapture`.
 #[test]

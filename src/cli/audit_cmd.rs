@@ -21,7 +21,7 @@ use url::Url;
 use hsts::audit::{assess, Audit, Chain, ChainEnd, Failure, Hop, Observation, Www, MAX_REDIRECTS};
 use hsts::lint::Profile;
 
-use super::input::{escape, for_each_item, Item};
+use super::input::{escape, for_each_item, shown, Item};
 use super::lint_cmd::ProfileArg;
 use super::net::{error_chain, parse_connect_to, parse_resolve, roots, Routes};
 use super::{CliError, Ctx};
@@ -67,8 +67,19 @@ struct Target {
     port: u16,
 }
 
+/// The longest target taken: a domain is at most 253 bytes, and of a URL
+/// only the host and port are used.
+const MAX_TARGET_LEN: usize = 2048;
+
 /// A domain, or an https URL (its host and port; the path is not used).
 fn parse_target(s: &str) -> Result<Target, String> {
+    if s.len() > MAX_TARGET_LEN {
+        return Err(format!(
+            "\"{}...\": {} bytes, longer than the {MAX_TARGET_LEN}-byte limit for a target",
+            shown(s.as_bytes()),
+            s.len()
+        ));
+    }
     let t = s.trim();
     let (host, port) = if t.contains("://") {
         let url = Url::parse(t).map_err(|e| format!("{s:?}: not a URL: {e}"))?;
@@ -350,6 +361,10 @@ enum Outcome {
     },
 }
 
+/// The most targets one `hsts audit` takes (each costs a few requests and
+/// seconds; the list is held to print results in input order).
+const MAX_TARGETS: usize = 100_000;
+
 /// Runs `hsts audit`: exit 0 when every target is eligible, 1 otherwise.
 pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: AuditArgs) -> Result<u8, CliError> {
     let profile = Profile::from(args.profile);
@@ -359,8 +374,16 @@ pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: AuditArgs) -> Result<u8,
         parse_target(t).map_err(CliError::Usage)?;
     }
     for_each_item(&args.targets, |item| {
+        // Every target is audited before any result is printed in input
+        // order, so they are all held: a bounded number, each small (an
+        // unusable line keeps only its start).
+        if items.len() >= MAX_TARGETS {
+            return Err(CliError::Usage(format!(
+                "more than {MAX_TARGETS} targets: split the input"
+            )));
+        }
         match item {
-            Item::Text(s) => items.push(parse_target(s).map_err(|e| (s.to_owned(), e))),
+            Item::Text(s) => items.push(parse_target(s).map_err(|e| (shown(s.as_bytes()), e))),
             Item::Bad(b) => items.push(Err((b.shown.clone(), b.to_string()))),
             Item::Blank(_) => {}
         }

@@ -153,10 +153,7 @@ impl<R: BufRead> Lines<R> {
                 },
             }
         };
-        let shown = escape(&String::from_utf8_lossy(
-            &self.buf[..self.buf.len().min(64)],
-        ))
-        .into_owned();
+        let shown = shown(&self.buf);
         Item::Bad(BadLine {
             line: self.line,
             problem,
@@ -197,6 +194,12 @@ impl<R: BufRead> Lines<R> {
         self.line += 1;
         Ok(Some(len))
     }
+}
+
+/// The start of an input (its first 64 bytes, lossily decoded and
+/// escaped), for echoing it in a message without keeping all of it.
+pub(crate) fn shown(bytes: &[u8]) -> String {
+    escape(&String::from_utf8_lossy(&bytes[..bytes.len().min(64)])).into_owned()
 }
 
 /// `s` with control characters and backslashes escaped, so that an echoed
