@@ -56,6 +56,12 @@ use crate::HstsStore;
 pub const DEFAULT_PREFIX: &str = "hsts";
 /// The default bound of one round's outbox.
 pub const DEFAULT_MAX_OUTBOX: usize = 100_000;
+/// The most records one round pulls by default (the rest come in the next
+/// rounds), so that memory follows this bound and not what Redis holds.
+pub const DEFAULT_MAX_PULL: usize = 200_000;
+/// The most error messages one report lists; the rest are counted
+/// ([`SyncReport::errors_not_listed`]).
+pub const MAX_LISTED_ERRORS: usize = 100;
 /// The default length of the change feed.
 pub const DEFAULT_FEED_LEN: usize = 1_000_000;
 
@@ -144,8 +150,29 @@ pub struct SyncReport {
     /// Whether this round pulled from a full scan instead of the feed.
     pub bootstrapped: bool,
     /// Records under the prefix that could not be read (each names its key);
-    /// the rest of the round went on.
+    /// the rest of the round went on. At most [`MAX_LISTED_ERRORS`].
     pub errors: Vec<String>,
+    /// Errors beyond the ones listed in [`SyncReport::errors`].
+    pub errors_not_listed: usize,
+    /// Whether more records are waiting to be pulled than one round takes
+    /// ([`RedisSync::with_max_pull`]): the next rounds pull them.
+    pub pull_pending: bool,
+}
+
+impl SyncReport {
+    /// Records an error: listed up to [`MAX_LISTED_ERRORS`], counted after.
+    fn error(&mut self, e: RedisSyncError) {
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(e.to_string());
+        } else {
+            self.errors_not_listed += 1;
+        }
+    }
+
+    /// Whether any error happened (listed or not).
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty() || self.errors_not_listed > 0
+    }
 }
 
 /// One record, as on Redis: times in whole seconds.
@@ -265,6 +292,7 @@ pub struct RedisSync {
     con: Option<Connection>,
     prefix: String,
     max_outbox: usize,
+    max_pull: usize,
     feed_len: usize,
     timeout: StdDuration,
     /// What Redis is known to hold of each key this worker has: pushed by
@@ -272,6 +300,9 @@ pub struct RedisSync {
     last: HashMap<Id, Rec>,
     /// The feed version this worker has pulled up to; `None`: bootstrap.
     cursor: Option<u64>,
+    /// A bootstrap scan cut short by `max_pull`: the `SCAN` cursor to go
+    /// on from, and the feed version when the scan began.
+    scan: Option<(u64, u64)>,
     /// The data set's epoch last seen.
     epoch: Option<String>,
     script: redis::Script,
@@ -295,10 +326,12 @@ impl RedisSync {
             con: None,
             prefix: DEFAULT_PREFIX.to_owned(),
             max_outbox: DEFAULT_MAX_OUTBOX,
+            max_pull: DEFAULT_MAX_PULL,
             feed_len: DEFAULT_FEED_LEN,
             timeout: StdDuration::from_secs(5),
             last: HashMap::new(),
             cursor: None,
+            scan: None,
             epoch: None,
             script: redis::Script::new(CAS),
         })
@@ -314,6 +347,15 @@ impl RedisSync {
     /// At most `n` changes pushed in one round (at least 1).
     pub fn with_max_outbox(mut self, n: usize) -> RedisSync {
         self.max_outbox = n.max(1);
+        self
+    }
+
+    /// At most `n` records pulled in one round (at least 1; default
+    /// [`DEFAULT_MAX_PULL`]); what is left waits for the next rounds
+    /// ([`SyncReport::pull_pending`]). Memory for a round's pull follows
+    /// this bound, whatever Redis holds.
+    pub fn with_max_pull(mut self, n: usize) -> RedisSync {
+        self.max_pull = n.max(1);
         self
     }
 
@@ -422,6 +464,7 @@ impl RedisSync {
             // everything and pull everything.
             self.last.clear();
             self.cursor = None;
+            self.scan = None;
         }
         let mut resolved = 0;
         let mut lost = Vec::new();
@@ -526,13 +569,10 @@ impl RedisSync {
                     Some(v) => match Rec::decode(v) {
                         Ok(r) => Some(r),
                         Err(reason) => {
-                            report.errors.push(
-                                RedisSyncError::BadData {
-                                    key: rkey.clone(),
-                                    reason,
-                                }
-                                .to_string(),
-                            );
+                            report.error(RedisSyncError::BadData {
+                                key: rkey.clone(),
+                                reason,
+                            });
                             continue;
                         }
                     },
@@ -588,13 +628,10 @@ impl RedisSync {
                         id: c.id.clone(),
                         rec: c.rec,
                     }),
-                    _ => report.errors.push(
-                        RedisSyncError::BadData {
-                            key: rkey.clone(),
-                            reason: "not a string: not a record of this build".into(),
-                        }
-                        .to_string(),
-                    ),
+                    _ => report.error(RedisSyncError::BadData {
+                        key: rkey.clone(),
+                        reason: "not a string: not a record of this build".into(),
+                    }),
                 }
             }
         }
@@ -618,29 +655,27 @@ impl RedisSync {
         let ver = number(&ver_key, ver)?;
         let trimmed = number(&trimmed_key, trimmed)?;
         let mut ids: Vec<Id> = Vec::new();
-        let mut bad = |key: String, reason: String| {
-            report
-                .errors
-                .push(RedisSyncError::BadData { key, reason }.to_string())
-        };
+        let mut bad =
+            |key: String, reason: String| report.error(RedisSyncError::BadData { key, reason });
         let record_prefix = self.key("h:");
         let bootstrap = match self.cursor {
             None => true,
             Some(c) => c < trimmed || c > ver,
         };
         let cursor_after;
+        let mut pending = false;
         if bootstrap {
-            report.bootstrapped = true;
-            cursor_after = ver;
+            // Go on with a scan an earlier round cut short; changes made
+            // meanwhile are in the feed after the version it began at.
+            let (mut cur, began) = self.scan.take().unwrap_or((0, ver));
             let pattern = format!("{}*", glob_escape(&record_prefix));
-            let mut cur: u64 = 0;
             loop {
                 let (next, found): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
                     .arg(cur)
                     .arg("MATCH")
                     .arg(&pattern)
                     .arg("COUNT")
-                    .arg(1000)
+                    .arg(BATCH.min(self.max_pull))
                     .query(self.con()?)?;
                 for k in found {
                     let k = String::from_utf8_lossy(&k).into_owned();
@@ -653,9 +688,17 @@ impl RedisSync {
                 if cur == 0 {
                     break;
                 }
+                if ids.len() >= self.max_pull {
+                    // The rest of the scan in the next rounds.
+                    self.scan = Some((cur, began));
+                    pending = true;
+                    break;
+                }
             }
+            cursor_after = began;
         } else {
             let mut from = self.cursor.unwrap_or(0);
+            let page = BATCH.min(self.max_pull);
             let mut top = from;
             loop {
                 let got: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGEBYSCORE")
@@ -665,7 +708,7 @@ impl RedisSync {
                     .arg("WITHSCORES")
                     .arg("LIMIT")
                     .arg(0)
-                    .arg(BATCH)
+                    .arg(page)
                     .query(self.con()?)?;
                 let n = got.len();
                 for (m, score) in got {
@@ -676,13 +719,20 @@ impl RedisSync {
                         None => bad(feed_key.clone(), format!("bad member {:?}", truncate(&m))),
                     }
                 }
-                if n < BATCH {
+                if n < page {
                     break;
                 }
                 from = top;
+                if ids.len() >= self.max_pull {
+                    // The cursor stops at what was taken: the rest next round.
+                    pending = true;
+                    break;
+                }
             }
             cursor_after = top;
         }
+        report.bootstrapped = bootstrap;
+        report.pull_pending = pending;
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
             let rkeys: Vec<String> = chunk.iter().map(|id| self.record_key(id)).collect();
@@ -692,32 +742,31 @@ impl RedisSync {
                     // Expired, or not a string: say which.
                     let t: String = redis::cmd("TYPE").arg(&rkey).query(self.con()?)?;
                     if t != "none" {
-                        report.errors.push(
-                            RedisSyncError::BadData {
-                                key: rkey,
-                                reason: format!("a {t}, not a record"),
-                            }
-                            .to_string(),
-                        );
+                        report.error(RedisSyncError::BadData {
+                            key: rkey,
+                            reason: format!("a {t}, not a record"),
+                        });
                     }
                     continue;
                 };
                 if let Err(reason) = check_id(keys, id) {
-                    report
-                        .errors
-                        .push(RedisSyncError::BadData { key: rkey, reason }.to_string());
+                    report.error(RedisSyncError::BadData { key: rkey, reason });
                     continue;
                 }
                 match Rec::decode(&v) {
                     Ok(r) if r.is_over(now.timestamp()) => {}
                     Ok(r) => out.push((id.clone(), r)),
-                    Err(reason) => report
-                        .errors
-                        .push(RedisSyncError::BadData { key: rkey, reason }.to_string()),
+                    Err(reason) => report.error(RedisSyncError::BadData { key: rkey, reason }),
                 }
             }
         }
-        self.cursor = Some(cursor_after);
+        // A scan cut short leaves the cursor unset: the next round goes on
+        // with the scan.
+        self.cursor = if self.scan.is_some() {
+            None
+        } else {
+            Some(cursor_after)
+        };
         Ok(out)
     }
 

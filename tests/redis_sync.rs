@@ -376,6 +376,67 @@ fn redis_restarted_without_data_loses_no_change() {
 }
 
 #[test]
+fn a_round_pulls_a_bounded_number_of_records_and_the_next_rounds_the_rest() {
+    let server = Server::start();
+    let t0 = now();
+    let mut a = HstsStore::new();
+    for i in 0..25 {
+        note(&mut a, &format!("h{i}.bulk.example"), YEAR, t0);
+    }
+    server.sync().sync_at(&mut a, t0).unwrap();
+    // A late joiner pulling at most 10 a round: the bootstrap scan is
+    // taken up again where it stopped, and nothing is lost.
+    let mut b = HstsStore::new();
+    let mut sb = server.sync().with_max_pull(10);
+    let first = sb.sync_at(&mut b, t0).unwrap();
+    assert!(first.pull_pending && first.bootstrapped, "{first:?}");
+    assert!(first.pulled < 25, "{first:?}");
+    let mut rounds = 1;
+    while entries(&b) != entries(&a) {
+        let r = sb.sync_at(&mut b, t0).unwrap();
+        assert!(
+            r.pulled <= 10 + 10,
+            "one SCAN page past the bound at most: {r:?}"
+        );
+        rounds += 1;
+        assert!(rounds < 20, "{r:?}");
+    }
+    // Through the feed: 25 more changes, 10 a round again.
+    for i in 25..50 {
+        note(&mut a, &format!("h{i}.bulk.example"), YEAR, t0);
+    }
+    server.sync().sync_at(&mut a, t0).unwrap();
+    let r = sb.sync_at(&mut b, t0).unwrap();
+    assert!(r.pull_pending && !r.bootstrapped && r.pulled == 10, "{r:?}");
+    let mut rounds = 0;
+    while entries(&b) != entries(&a) {
+        let r = sb.sync_at(&mut b, t0).unwrap();
+        assert!(r.pulled <= 10, "{r:?}");
+        rounds += 1;
+        assert!(rounds < 10, "{r:?}");
+    }
+}
+
+#[test]
+fn errors_are_listed_up_to_a_bound_and_counted_beyond() {
+    let server = Server::start();
+    let t0 = now();
+    let mut con = server.con();
+    for i in 0..150 {
+        redis::cmd("SET")
+            .arg(format!("{{hsts}}:h::bad{i}.example"))
+            .arg("hello")
+            .exec(&mut con)
+            .unwrap();
+    }
+    let mut a = HstsStore::new();
+    let r = server.sync().sync_at(&mut a, t0).unwrap();
+    assert_eq!(r.errors.len(), hsts::redis_sync::MAX_LISTED_ERRORS, "{r:?}");
+    assert_eq!(r.errors.len() + r.errors_not_listed, 150);
+    assert!(r.has_errors());
+}
+
+#[test]
 fn foreign_data_under_the_prefix_is_an_error_naming_the_key() {
     let server = Server::start();
     let t0 = now();

@@ -50,11 +50,7 @@ impl FleetArgs {
             .map_err(|e| CliError::Usage(format!("bad --redis URL: {e}")))?
             .with_prefix(&self.redis_prefix);
         match sync.sync_at(store, ctx.now) {
-            Ok(report) => {
-                for e in &report.errors {
-                    warn(e);
-                }
-            }
+            Ok(report) => warn_about(&report),
             Err(e) => warn(&format!(
                 "cannot sync with {url}: {e}; answering from the local store"
             )),
@@ -71,8 +67,22 @@ pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: &SyncArgs) -> Result<u8,
     let report = ctx
         .update_store(|store| sync.sync_at(store, now))?
         .map_err(|e| CliError::Failed(format!("sync with {} failed: {e}", args.redis)))?;
+    warn_about(&report);
+    print(out, &report, args.json)?;
+    Ok(u8::from(report.has_errors()))
+}
+
+/// What a round left undone or could not read, on stderr: each listed
+/// error, how many more there were, a full outbox, records left to pull.
+fn warn_about(report: &SyncReport) {
     for e in &report.errors {
         warn(e);
+    }
+    if report.errors_not_listed > 0 {
+        warn(&format!(
+            "{} more errors not listed",
+            report.errors_not_listed
+        ));
     }
     if report.outbox_full {
         warn(&format!(
@@ -80,8 +90,9 @@ pub(crate) fn run(ctx: &Ctx, out: &mut dyn Write, args: &SyncArgs) -> Result<u8,
             report.pending
         ));
     }
-    print(out, &report, args.json)?;
-    Ok(u8::from(!report.errors.is_empty()))
+    if report.pull_pending {
+        warn("more records wait on Redis than one round pulls: the next syncs pull them");
+    }
 }
 
 fn print(out: &mut dyn Write, r: &SyncReport, json: bool) -> Result<(), CliError> {
@@ -93,7 +104,9 @@ fn print(out: &mut dyn Write, r: &SyncReport, json: bool) -> Result<(), CliError
             "pending": r.pending,
             "outbox_full": r.outbox_full,
             "bootstrapped": r.bootstrapped,
+            "pull_pending": r.pull_pending,
             "errors": r.errors,
+            "errors_not_listed": r.errors_not_listed,
         });
         line(out, &v.to_string())
     } else {
@@ -104,7 +117,7 @@ fn print(out: &mut dyn Write, r: &SyncReport, json: bool) -> Result<(), CliError
                 r.pushed,
                 r.pulled,
                 r.conflicts_lost,
-                r.errors.len()
+                r.errors.len() + r.errors_not_listed
             ),
         )
     }
