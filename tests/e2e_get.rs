@@ -258,10 +258,10 @@ fn exit_codes_and_json_hops() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // A --resolve entry for another port is used, and said.
-    let other = format!("secure.test:1:127.0.0.1");
+    let other = "secure.test:1:127.0.0.1";
     let o = s.get(
         &[],
-        &["--resolve", &other, &s.url("https", "secure.test", "/x")],
+        &["--resolve", other, &s.url("https", "secure.test", "/x")],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
