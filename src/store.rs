@@ -52,6 +52,13 @@ pub struct HstsStore {
     keys: Keys,
 }
 
+/// What a lookup found: a preload entry (borrowing the queried name), or
+/// the slot of a dynamic entry.
+enum Found<'h> {
+    Preload(crate::preload::PreloadMatch<'h>),
+    Dynamic(u32),
+}
+
 impl Default for HstsStore {
     fn default() -> Self {
         HstsStore::new()
@@ -341,18 +348,15 @@ impl HstsStore {
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> Option<Match> {
-        if self.config.exempt_localhost && host.is_localhost() {
-            return None;
-        }
-        // A host must use https if either the preload list or the dynamic
-        // store says so; the preload list is asked first, as it never expires.
-        if let Some(m) = self.preload_match_at(host, now) {
-            return Some(m);
-        }
-        if !scope.dynamic {
-            return None;
-        }
-        self.dynamic_match_at(host, now, scope)
+        Some(match self.find_scoped(host.as_str(), now, scope)? {
+            Found::Preload(m) => Match {
+                host: m.name.to_owned(),
+                include_subdomains: m.include_subdomains,
+                expires: None,
+                source: Source::Preload,
+            },
+            Found::Dynamic(id) => dynamic_match(self.table.entry(id)),
+        })
     }
 
     /// Whether `host` is a known HSTS host at `now` within `scope`:
@@ -376,35 +380,43 @@ impl HstsStore {
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> bool {
+        self.find_scoped(host, now, scope).is_some()
+    }
+
+    /// What makes the canonical `host` a known HSTS host at `now` within
+    /// `scope`, if anything: the one lookup behind
+    /// [`HstsStore::lookup_scoped_at`] and [`HstsStore::known_scoped_at`].
+    /// A dynamic match in a scope that counts as a use marks the entry
+    /// used today.
+    fn find_scoped<'h>(
+        &self,
+        host: &'h str,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> Option<Found<'h>> {
         if self.config.exempt_localhost && host::is_localhost_name(host) {
-            return false;
+            return None;
         }
-        if let Some(list) = self.active_preload_at(now) {
-            if list.lookup(host).is_some() {
-                return true;
-            }
+        // A host must use https if either the preload list or the dynamic
+        // store says so; the preload list is asked first, as it never expires.
+        if let Some(m) = self.active_preload_at(now).and_then(|l| l.lookup(host)) {
+            return Some(Found::Preload(m));
         }
         if !scope.dynamic || self.table.len() == 0 {
-            return false;
+            return None;
         }
         let part = self.partition_key(scope.top, host);
-        let Some(pid) = self.table.partition_id(&part) else {
-            return false;
-        };
+        let pid = self.table.partition_id(&part)?;
         let id = if self.keys.is_hashed() {
             self.hashed_match(pid, host, now)
         } else {
             self.plain_match(pid, host, now)
-        };
-        match id {
-            Some(id) => {
-                if scope.counts_as_use {
-                    self.table.mark_used(id, Usage::day_of(now));
-                }
-                true
-            }
-            None => false,
+        }?;
+        // A match is a use: entries used on more days outlive others.
+        if scope.counts_as_use {
+            self.table.mark_used(id, Usage::day_of(now));
         }
+        Some(Found::Dynamic(id))
     }
 
     /// The slot of `key` in partition `part`.
@@ -436,28 +448,6 @@ impl HstsStore {
             expires: None,
             source: Source::Preload,
         })
-    }
-
-    /// The dynamic entry that makes `host` a known HSTS host at `now`, if
-    /// any; `counts_as_use` marks it used today.
-    pub(crate) fn dynamic_match_at(
-        &self,
-        host: &CanonicalHost,
-        now: DateTime<Utc>,
-        scope: LookupScope<'_>,
-    ) -> Option<Match> {
-        let part = self.partition_key(scope.top, host.as_str());
-        let pid = self.table.partition_id(&part)?;
-        let id = if self.keys.is_hashed() {
-            self.hashed_match(pid, host.as_str(), now)
-        } else {
-            self.plain_match(pid, host.as_str(), now)
-        }?;
-        // A match is a use: entries used on more days outlive others.
-        if scope.counts_as_use {
-            self.table.mark_used(id, Usage::day_of(now));
-        }
-        Some(dynamic_match(self.table.entry(id)))
     }
 
     /// The §8.2 match in partition `pid` of a store keyed by name.
