@@ -595,13 +595,21 @@ fn warn_dropped_on_load(path: &std::path::Path, store: &HstsStore) {
 
 /// The `--version` text: the crate's version and the built-in list's date.
 fn version_text() -> &'static str {
-    let list = hsts::preload::PreloadList::builtin();
-    let text = format!(
-        "{} (built-in preload list of {}, {} entries)",
-        env!("CARGO_PKG_VERSION"),
-        list.date(),
-        list.len()
-    );
+    use hsts::preload::PreloadList;
+    // Not `builtin()`, which panics on a table this build cannot read: with
+    // `--no-preload`, `preload compile` must still run to rebuild it.
+    let text = match PreloadList::from_static_unchecked(PreloadList::builtin_bytes()) {
+        Ok(list) => format!(
+            "{} (built-in preload list of {}, {} entries)",
+            env!("CARGO_PKG_VERSION"),
+            list.date(),
+            list.len()
+        ),
+        Err(e) => format!(
+            "{} (built-in preload list unreadable: {e})",
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
     Box::leak(text.into_boxed_str())
 }
 

@@ -69,26 +69,97 @@ pub(crate) fn reduce(h: u64, n: u32) -> u32 {
 
 /// The seed of the name hash.
 const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+/// The multiplier that folds each 8-byte word into the state.
+const WORD_K: u64 = 0x9e37_79b9_7f4a_7c15;
+/// The multiplier of the last step, which adds the partial word and the
+/// length.
+const FINAL_K: u64 = 0xd6e8_feb8_6659_fd93;
+/// Bits of a record's fingerprint: the low bits of its name hash.
+pub(crate) const FINGERPRINT_BITS: u32 = 7;
 
-/// Finishes a name hash.
-#[inline]
-fn finish(h: u64) -> u64 {
-    let h = (h ^ (h >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h ^ (h >> 29)
+/// Multiplies into 128 bits and folds the halves together.
+#[inline(always)]
+fn fold(a: u64, k: u64) -> u64 {
+    let p = u128::from(a) * u128::from(k);
+    (p as u64) ^ ((p >> 64) as u64)
 }
 
-/// The hash of a coded name: `n` bits at bit `pos` of `buf`, 56 at a time.
-#[inline]
-pub(crate) fn bits_hash(buf: &[u8], pos: u64, n: u64) -> u64 {
-    let mut h = HASH_SEED ^ n;
-    let mut i = 0;
-    while i < n {
-        let k = (n - i).min(56) as u32;
-        h = (h ^ read_bits(buf, pos + i, k)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        h ^= h >> 32;
-        i += u64::from(k);
+/// The little-endian word of the 8 bytes that end at `end` (zeros stand in
+/// for bytes before the start).
+#[inline(always)]
+fn word_ending_at(bytes: &[u8], end: usize) -> u64 {
+    match end.checked_sub(8).and_then(|s| bytes.get(s..end)) {
+        Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+        // Shifted in a byte at a time: a copy of a variable length would
+        // call memcpy, which costs more than the whole hash.
+        None => bytes
+            .get(..end)
+            .unwrap_or(&[])
+            .iter()
+            .fold(0, |w, &c| (w >> 8) | (u64::from(c) << 56)),
     }
-    finish(h)
+}
+
+/// The name hash over raw bytes, computed for every suffix of one name:
+/// whole 8-byte words are folded in from the right, so the suffixes of a
+/// host share the work of their common tail and each costs one more fold.
+/// A lookup hashes the query's label suffixes as they are, without coding
+/// them; the compiler and the full check hash whole names the same way.
+pub(crate) struct SuffixHasher<'a> {
+    bytes: &'a [u8],
+    state: u64,
+    /// Whole words folded into `state`, counted from the right.
+    words: usize,
+}
+
+impl<'a> SuffixHasher<'a> {
+    /// A hasher over the suffixes of `bytes`.
+    #[inline(always)]
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        SuffixHasher {
+            bytes,
+            state: HASH_SEED,
+            words: 0,
+        }
+    }
+
+    /// The hash of `bytes[start..]`. Cheapest when called with `start`
+    /// decreasing; any order gives the same hashes.
+    #[inline(always)]
+    pub(crate) fn hash_from(&mut self, start: usize) -> u64 {
+        let n = self.bytes.len();
+        let len = n.saturating_sub(start);
+        if self.words * 8 > len {
+            self.state = HASH_SEED;
+            self.words = 0;
+        }
+        while (self.words + 1) * 8 <= len {
+            self.state = fold(
+                self.state ^ word_ending_at(self.bytes, n - self.words * 8),
+                WORD_K,
+            );
+            self.words += 1;
+        }
+        let rest = len - self.words * 8;
+        let part = match rest {
+            0 => 0,
+            r => word_ending_at(self.bytes, n - self.words * 8) >> (8 * (8 - r)),
+        };
+        fold(self.state ^ part ^ ((len as u64) << 56), FINAL_K)
+    }
+}
+
+/// The hash of a whole name (without its TLD): its bucket is
+/// `reduce(hash, bucket count)` and its fingerprint [`fingerprint`].
+pub(crate) fn name_hash(name: &[u8]) -> u64 {
+    SuffixHasher::new(name).hash_from(0)
+}
+
+/// A record's fingerprint: the low bits of its name hash, which the bucket
+/// (chosen by the high bits) leaves independent.
+#[inline(always)]
+pub(crate) fn fingerprint(hash: u64) -> u8 {
+    (hash & ((1 << FINGERPRINT_BITS) - 1)) as u8
 }
 
 /// FNV-1a over bytes, for the TLD slots.
@@ -110,30 +181,18 @@ pub(crate) fn read_bits(buf: &[u8], pos: u64, n: u32) -> u64 {
     }
     let byte = usize::try_from(pos >> 3).unwrap_or(usize::MAX);
     let shift = (pos & 7) as u32;
-    let mut w = [0u8; 8];
-    match buf.get(byte..byte.saturating_add(8)) {
-        Some(s) => w.copy_from_slice(s),
+    let w = match buf.get(byte..byte.saturating_add(8)) {
+        Some(s) => u64::from_be_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
+        // Near the end, a byte at a time (a copy of a variable length
+        // would call memcpy on every read).
         None => {
-            if let Some(s) = buf.get(byte..) {
-                w[..s.len()].copy_from_slice(s);
-            }
+            let tail = buf.get(byte..).unwrap_or(&[]);
+            let w = tail.iter().fold(0u64, |w, &c| (w << 8) | u64::from(c));
+            // Nothing left: a shift of 64, which reads as zero.
+            w.checked_shl(8 * (8 - tail.len() as u32)).unwrap_or(0)
         }
-    }
-    (u64::from_be_bytes(w) << shift) >> (64 - n)
-}
-
-/// Whether `n` bits of `a` at `pa` equal the first `n` bits of `b`.
-#[inline]
-pub(crate) fn bits_equal(a: &[u8], pa: u64, b: &[u8], n: u64) -> bool {
-    let mut i = 0;
-    while i < n {
-        let k = (n - i).min(56) as u32;
-        if read_bits(a, pa + i, k) != read_bits(b, i, k) {
-            return false;
-        }
-        i += u64::from(k);
-    }
-    true
+    };
+    (w << shift) >> (64 - n)
 }
 
 /// The Huffman code of `sym` after `ctx`: (code, length); length 0 when the
@@ -146,12 +205,30 @@ pub(crate) fn name_code(codes: &[u8], ctx: usize, sym: usize) -> (u64, u32) {
     }
 }
 
-/// Reads the record header at bit `p`: (name bits, include_subdomains,
-/// position of the name bits). A record header is a length-code symbol
-/// (`bits << 1 | include_subdomains`, or an escape followed by 13 raw bits
-/// of length and the flag). `None` on a corrupt code.
-#[inline]
-pub(crate) fn record_head(len_table: &[u8], rec: &[u8], p: u64) -> Option<(u64, bool, u64)> {
+/// A record's header, read in place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordHead {
+    /// Bits of the coded name.
+    pub(crate) bits: u64,
+    /// Whether the name has include_subdomains.
+    pub(crate) isd: bool,
+    /// Where the name's bits start.
+    pub(crate) name_at: u64,
+}
+
+impl RecordHead {
+    /// Where the next record starts.
+    #[inline(always)]
+    pub(crate) fn end(&self) -> u64 {
+        self.name_at + self.bits
+    }
+}
+
+/// Reads the record header at bit `p`: a length-code symbol (`bits << 1 |
+/// include_subdomains`, or an escape followed by 13 raw bits of length and
+/// the flag). `None` on a corrupt code.
+#[inline(always)]
+pub(crate) fn record_head(len_table: &[u8], rec: &[u8], p: u64) -> Option<RecordHead> {
     let peek = read_bits(rec, p, LEN_PEEK) as usize;
     let e = len_table.get(peek * 2..peek * 2 + 2)?;
     let e = u16::from_le_bytes([e[0], e[1]]);
@@ -159,14 +236,20 @@ pub(crate) fn record_head(len_table: &[u8], rec: &[u8], p: u64) -> Option<(u64, 
     if cl == 0 || cl > LEN_PEEK {
         return None;
     }
-    let p = p + u64::from(cl);
+    let mut p = p + u64::from(cl);
     let sym = e >> 4;
-    if sym == ESC {
+    let (bits, isd) = if sym == ESC {
         let v = read_bits(rec, p, ESC_BITS);
-        Some((v >> 1, v & 1 == 1, p + u64::from(ESC_BITS)))
+        p += u64::from(ESC_BITS);
+        (v >> 1, v & 1 == 1)
     } else {
-        Some((u64::from(sym >> 1), sym & 1 == 1, p))
-    }
+        (u64::from(sym >> 1), sym & 1 == 1)
+    };
+    Some(RecordHead {
+        bits,
+        isd,
+        name_at: p,
+    })
 }
 
 #[cfg(test)]
@@ -190,7 +273,24 @@ mod tests {
         assert_eq!(read_bits(&b, 8, 8), 0xff);
         assert_eq!(read_bits(&b, 12, 8), 0xf0);
         assert_eq!(read_bits(&b, 100, 8), 0);
-        assert!(bits_equal(&b, 8, &[0xf0], 4));
-        assert!(!bits_equal(&b, 0, &[0xf0], 4));
+    }
+
+    #[test]
+    fn suffix_hashes_agree_with_whole_names_in_any_order() {
+        let name = b"a.much-longer-label.with.several.labels-of-every-length.x";
+        let starts: Vec<usize> = (0..name.len()).collect();
+        let mut h = SuffixHasher::new(name);
+        for &s in starts.iter().rev() {
+            assert_eq!(h.hash_from(s), name_hash(&name[s..]), "from the right, {s}");
+        }
+        let mut h = SuffixHasher::new(name);
+        for &s in &starts {
+            assert_eq!(h.hash_from(s), name_hash(&name[s..]), "from the left, {s}");
+        }
+        // Lengths and contents both count: no two suffixes collide here.
+        let all: std::collections::HashSet<u64> =
+            starts.iter().map(|&s| name_hash(&name[s..])).collect();
+        assert_eq!(all.len(), starts.len());
+        assert_ne!(name_hash(b"ab"), name_hash(b"\0ab"));
     }
 }

@@ -84,7 +84,7 @@ pub enum PreloadError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Corruption {
-    /// The reserved header bytes 10..12 are not zero.
+    /// The reserved header byte 11 is not zero.
     #[error("reserved header bytes are not zero")]
     ReservedBytes,
     /// The header's date is outside the calendar.
@@ -99,6 +99,9 @@ pub enum Corruption {
     /// The bucket offset width is not in 1..=32.
     #[error("bucket offset width {0} is not in 1..=32")]
     OffsetWidth(u8),
+    /// The width of a bucket's record count is not in 1..=16.
+    #[error("bucket count width {0} is not in 1..=16")]
+    CountWidth(u8),
     /// A name code is longer than the format allows, or wider than its length.
     #[error("name code of context {context} is out of range")]
     NameCodeRange {
@@ -198,8 +201,11 @@ pub enum BucketFault {
     /// A record's header is corrupt, or the record runs past the bucket.
     #[error("has a record that overruns it")]
     Overrun,
-    /// Records are not sorted shortest first.
-    #[error("is not sorted by length")]
+    /// Bits are left between its last record and the next bucket.
+    #[error("has bits after its last record")]
+    Slack,
+    /// Records are not sorted by fingerprint.
+    #[error("is not sorted by fingerprint")]
     Unsorted,
 }
 
@@ -219,6 +225,9 @@ pub enum RecordFault {
     /// Its hash places it in another bucket.
     #[error("is in the wrong bucket")]
     WrongBucket,
+    /// Its fingerprint is not the one of its name.
+    #[error("has the wrong fingerprint")]
+    WrongFingerprint,
     /// The same name twice in one bucket.
     #[error("repeats a name")]
     Repeated,

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! header (92 bytes, little-endian)
-//!   0  magic "HSTSPRLD"      8  version u16 (2)     10 reserved u16 (0)
+//!   0  magic "HSTSPRLD"      8  version u16 (3)
+//!   10 count width u8 (1..=16: bits of a bucket's record count)   11 reserved u8 (0)
 //!   12 date: days since 1970-01-01, i32            16 entry count u32
 //!   20 TLD count u32         24 TLD slot count u32 (a power of two)
 //!   28 TLD area length u32   32 bucket count u32    36 record stream bits u32
@@ -22,35 +23,43 @@
 //!   superblocks   (bucket count / 32 + 1) × u32: bit offset of every 32nd bucket
 //!   offsets       (bucket count + 1) × width bits: bucket start minus its
 //!                 superblock's start and minus slope × position, plus bias
-//!   records       bit stream, bucket by bucket; each record is a length-code
-//!                 symbol (bits << 1 | include_subdomains, or an escape followed
-//!                 by 13 raw bits of length and the flag) then the name's bits
+//!   records       bit stream, bucket by bucket; a bucket is its record count
+//!                 (count width bits), the fingerprint of each record (7 bits,
+//!                 ascending), then the records in the same order; a record
+//!                 is a length-code symbol (bits << 1 | include_subdomains, or
+//!                 an escape followed by 13 raw bits of length and the flag)
+//!                 then the name's bits
 //! ```
 //!
 //! A record holds a name without its TLD, read from right to left, each
 //! character coded with the Huffman code of its context (the character to
-//! its right; the start context is `.`). Because the name is coded from the
-//! right, the code of every label suffix is a prefix of the code of the whole
-//! name: a lookup encodes the query once and compares bits at each label
-//! boundary, without decoding the table. Answers are exact: the full name is
-//! compared, and a prefix-free code makes equal bits mean equal names.
+//! its right; the start context is `.`). A name's bucket (among its TLD's)
+//! and its fingerprint come from one hash of its bytes (`code::name_hash`):
+//! a lookup hashes the query's label suffixes as they are, reads a bucket's
+//! fingerprints, and codes the query only to compare it with the record
+//! whose fingerprint matches. Answers are exact: the full name is compared,
+//! and a prefix-free code makes equal bits mean equal names.
 
 use chrono::NaiveDate;
 
-use super::code::{read_bits, tld_hash, LEN_TABLE_LEN, NAME_CODE_LEN};
+use super::code::{read_bits, tld_hash, FINGERPRINT_BITS, LEN_TABLE_LEN, NAME_CODE_LEN};
 use super::error::{Corruption, PreloadError};
 use crate::wire::{self, u32_at};
 
 /// The label at the start of every compiled table.
 pub const MAGIC: [u8; 8] = *b"HSTSPRLD";
 /// The format version this build reads and writes.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// The size of the fixed header.
 pub const HEADER_LEN: usize = 92;
 /// Where the version is.
 const VERSION_AT: usize = 8;
 /// The reserved bytes, which must be zero.
-const RESERVED: std::ops::Range<usize> = 10..12;
+const RESERVED: std::ops::Range<usize> = 11..12;
+/// Where the count width is.
+const COUNT_WIDTH_AT: usize = 10;
+/// The widest record count of a bucket, in bits.
+pub(crate) const MAX_COUNT_WIDTH: u8 = 16;
 /// Bytes of the header covered by its checksum.
 const HEADER_CRC_AT: usize = HEADER_LEN - 4;
 /// The largest table we load: 64 MiB.
@@ -79,6 +88,7 @@ pub(crate) struct Header {
     pub(crate) bucket_count: u32,
     pub(crate) record_bits: u32,
     pub(crate) offset_width: u8,
+    pub(crate) count_width: u8,
     pub(crate) max_labels: u8,
     pub(crate) max_record_bits: u16,
     pub(crate) slope: u32,
@@ -117,6 +127,7 @@ impl Header {
             bucket_count: r(32),
             record_bits: r(36),
             offset_width: b[40],
+            count_width: b[COUNT_WIDTH_AT],
             max_labels: b[41],
             max_record_bits: u16::from_le_bytes([b[42], b[43]]),
             slope: r(44),
@@ -132,7 +143,7 @@ impl Header {
         let start = out.len();
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&[self.count_width, 0]);
         let days = (self.date - epoch()).num_days() as i32;
         out.extend_from_slice(&days.to_le_bytes());
         for v in [
@@ -169,6 +180,7 @@ pub(crate) struct Layout {
     pub(crate) offsets: usize,
     pub(crate) offsets_len: usize,
     pub(crate) width: u32,
+    pub(crate) count_width: u32,
     pub(crate) bucket_count: usize,
     pub(crate) records: usize,
     pub(crate) records_len: usize,
@@ -193,6 +205,9 @@ impl Layout {
         }
         if !(1..=32).contains(&h.offset_width) {
             return Err(Corruption::OffsetWidth(h.offset_width).into());
+        }
+        if !(1..=MAX_COUNT_WIDTH).contains(&h.count_width) {
+            return Err(Corruption::CountWidth(h.count_width).into());
         }
         // All in u64: the header's u32 fields cannot overflow it.
         let name_codes = HEADER_LEN as u64;
@@ -219,6 +234,7 @@ impl Layout {
             offsets: offsets as usize,
             offsets_len: offsets_len as usize,
             width: u32::from(h.offset_width),
+            count_width: u32::from(h.count_width),
             bucket_count: h.bucket_count as usize,
             records: records as usize,
             records_len: records_len as usize,
@@ -303,4 +319,40 @@ pub(crate) fn bucket_range(b: &[u8], l: &Layout, i: usize) -> Option<(u64, u64)>
     let start = boundary(b, l, i)?;
     let end = boundary(b, l, i + 1)?;
     (start <= end && end <= l.record_bits).then_some((start, end))
+}
+
+/// The start of a non-empty bucket, read in place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BucketHead {
+    /// How many records it holds.
+    pub(crate) count: u64,
+    /// Where its fingerprints start.
+    pub(crate) fingerprints_at: u64,
+    /// Where its first record starts.
+    pub(crate) records_at: u64,
+}
+
+impl BucketHead {
+    /// Reads the head of the bucket that starts at bit `start` of the
+    /// record stream `rec`.
+    #[inline(always)]
+    pub(crate) fn read(rec: &[u8], l: &Layout, start: u64) -> BucketHead {
+        let count = read_bits(rec, start, l.count_width);
+        let fingerprints_at = start + u64::from(l.count_width);
+        BucketHead {
+            count,
+            fingerprints_at,
+            records_at: fingerprints_at + count * u64::from(FINGERPRINT_BITS),
+        }
+    }
+
+    /// The fingerprint of record `i`.
+    #[inline(always)]
+    pub(crate) fn fingerprint(&self, rec: &[u8], i: u64) -> u8 {
+        read_bits(
+            rec,
+            self.fingerprints_at + i * u64::from(FINGERPRINT_BITS),
+            FINGERPRINT_BITS,
+        ) as u8
+    }
 }

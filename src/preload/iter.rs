@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use super::code::{
-    character, name_code, read_bits, record_head, DOT, LEN_TABLE_LEN, MAX_NAME_CODE, NAME_CODE_LEN,
-    SYMBOLS,
+    character, name_code, read_bits, record_head, RecordHead, DOT, LEN_TABLE_LEN, MAX_NAME_CODE,
+    NAME_CODE_LEN, SYMBOLS,
 };
 use super::format::{
-    bucket_range, tld_at, Layout, Tld, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
+    bucket_range, tld_at, BucketHead, Layout, Tld, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS,
+    TLD_IS_ENTRY,
 };
 
 /// Walks every TLD record in area order.
@@ -77,26 +78,33 @@ impl Decoder {
     }
 }
 
-/// Walks the records of one bucket: (bit offset of the name, name bits, isd).
+/// Walks one bucket's records: each one's fingerprint and header; `None`
+/// for a corrupt record, after which the walk stops.
 pub(crate) fn bucket_records<'a>(
     b: &'a [u8],
     l: &Layout,
     bucket: usize,
-) -> impl Iterator<Item = Option<(u64, u64, bool)>> + 'a {
-    let (mut p, end) = bucket_range(b, l, bucket).unwrap_or((0, 0));
+) -> impl Iterator<Item = Option<(u8, RecordHead)>> + 'a {
+    let (start, end) = bucket_range(b, l, bucket).unwrap_or((0, 0));
     let rec = b.get(l.records..l.records + l.records_len).unwrap_or(&[]);
     let len_table = b
         .get(l.len_table..l.len_table + LEN_TABLE_LEN)
         .unwrap_or(&[]);
-    let mut done = false;
+    // An empty range is an empty bucket; a non-empty one starts with a head.
+    let head = (start < end).then(|| BucketHead::read(rec, l, start));
+    let count = head.map_or(0, |h| h.count);
+    let mut p = head.map_or(end, |h| h.records_at);
+    let (mut i, mut done) = (0u64, false);
     std::iter::from_fn(move || {
-        if done || p >= end {
+        if done || i >= count {
             return None;
         }
+        let fp = head.map_or(0, |h| h.fingerprint(rec, i));
         match record_head(len_table, rec, p) {
-            Some((n, isd, at)) if n > 0 && at + n <= end => {
-                p = at + n;
-                Some(Some((at, n, isd)))
+            Some(r) if p <= end && r.bits > 0 && r.end() <= end => {
+                p = r.end();
+                i += 1;
+                Some(Some((fp, r)))
             }
             _ => {
                 done = true;
@@ -129,14 +137,14 @@ pub(crate) fn iter<'a>(b: &'a [u8], l: &Layout) -> impl Iterator<Item = (String,
             let decoder = decoder.clone();
             bucket_records(b, &l, bucket)
                 .map_while(|r| r)
-                .map(move |(at, n, isd)| {
-                    let mut name = match decoder.decode(rec, at, n) {
+                .map(move |(_, r)| {
+                    let mut name = match decoder.decode(rec, r.name_at, r.bits) {
                         Some(v) => String::from_utf8_lossy(&v).into_owned(),
                         None => "?".to_owned(),
                     };
                     name.push('.');
                     name.push_str(&tld_name);
-                    (name, isd)
+                    (name, r.isd)
                 })
         }))
     })

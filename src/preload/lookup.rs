@@ -1,18 +1,26 @@
 //! Looking a host up in place, without decoding the table.
 //!
-//! Because names are coded from the right, the code of every label suffix
-//! is a prefix of the code of the whole name: a lookup encodes the query
-//! once and compares bits at each label boundary. Answers are exact: the
-//! full name is compared, and a prefix-free code makes equal bits mean
-//! equal names.
+//! One pass over the host (without its TLD) checks its labels and hashes
+//! each label suffix that a record could hold, as raw bytes, eight at a
+//! time from the right ([`SuffixHasher`]). A suffix's bucket comes from the
+//! high bits of its hash. A bucket starts with the fingerprints of its
+//! records (the low bits of their hashes, ascending, at a fixed width), so a
+//! probe reads them until it reaches the query's, and only a record with
+//! that fingerprint is decoded and compared in full: the query suffix is
+//! coded with the name code and compared bit for bit. Answers are exact: the code is prefix-free in every context, so
+//! equal bits mean equal names.
+//!
+//! Every bucket a host needs is located, and its first bytes read, before
+//! any is walked, so that their cache misses overlap instead of following
+//! one another.
 
 use super::code::{
-    bits_equal, bits_hash, read_bits, record_head, reduce, DOT, LEN_TABLE_LEN, MAX_NAME_CODE,
-    NAME_CODE_LEN, NO_SYMBOL, SYMBOLS, SYMBOL_OF,
+    fingerprint, name_code, read_bits, record_head, reduce, SuffixHasher, DOT, LEN_TABLE_LEN,
+    MAX_NAME_CODE, NAME_CODE_LEN, NO_SYMBOL, SYMBOL_OF,
 };
 use super::format::{
-    find_tld, predicted, Layout, Tld, MAX_HOST_LEN, SUPER_SHIFT, TLD_INCLUDE_SUBDOMAINS,
-    TLD_IS_ENTRY,
+    find_tld, predicted, BucketHead, Layout, Tld, MAX_HOST_LEN, SUPER_SHIFT,
+    TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
 };
 use crate::wire::u32_at;
 
@@ -25,68 +33,55 @@ pub(crate) struct Hit {
     pub(crate) include_subdomains: bool,
 }
 
-/// The sections a probe reads, sliced once per lookup.
-struct View<'a> {
-    len_table: &'a [u8],
-    supers: &'a [u8],
-    offsets: &'a [u8],
-    records: &'a [u8],
-}
-
-impl<'a> View<'a> {
-    fn new(b: &'a [u8], l: &Layout) -> Option<View<'a>> {
-        Some(View {
-            len_table: b.get(l.len_table..l.len_table + LEN_TABLE_LEN)?,
-            supers: b.get(l.supers..l.offsets)?,
-            offsets: b.get(l.offsets..l.offsets + l.offsets_len)?,
-            records: b.get(l.records..l.records + l.records_len)?,
-        })
-    }
-}
-
-/// Query buffer of the fast path: names of at most 448 bits, 15 labels.
-const SMALL_BYTES: usize = 64;
-const SMALL_LABELS: usize = 16;
-/// Query buffer for any table: 253 characters of at most 16 bits, and up
-/// to 127 labels.
-const LARGE_BYTES: usize = MAX_HOST_LEN * 2 + 16;
-const LARGE_LABELS: usize = 128;
+/// Label suffixes probed by the fast path: tables whose names (without
+/// TLD) have fewer labels than this; others take the general path, sized
+/// for the most labels a host can have.
+const SMALL: usize = 8;
+const LARGE: usize = MAX_HOST_LEN / 2 + 1;
 
 /// See [`super::PreloadList::lookup`].
 pub(crate) fn lookup(b: &[u8], l: &Layout, host: &str) -> Option<Hit> {
-    if l.max_record_bits <= ((SMALL_BYTES - 8) * 8) as u64 && l.max_labels < SMALL_LABELS {
-        lookup_in::<SMALL_BYTES, SMALL_LABELS>(b, l, host)
+    if l.max_labels < SMALL {
+        lookup_in::<SMALL>(b, l, host)
     } else {
-        lookup_in::<LARGE_BYTES, LARGE_LABELS>(b, l, host)
+        lookup_in::<LARGE>(b, l, host)
     }
 }
 
-/// One right-to-left pass encodes the host's name (without TLD) and notes
-/// the bit length at each label boundary; then each label suffix that a
-/// record could hold costs one bucket probe, longest first.
-fn lookup_in<const BYTES: usize, const LABELS: usize>(
-    b: &[u8],
-    l: &Layout,
-    host: &str,
-) -> Option<Hit> {
+/// Probes the host's label suffixes longest first (a congruent match, then
+/// each superdomain, nearest first), then the TLD itself.
+fn lookup_in<const N: usize>(b: &[u8], l: &Layout, host: &str) -> Option<Hit> {
     let hb = host.as_bytes();
     let (rest_len, tld_name) = split_tld(hb)?;
     let tld = find_tld(b, l, tld_name)?;
     if rest_len > 0 {
-        let v = View::new(b, l)?;
-        // One byte more than the table, so that every entry reads as a u32
-        // (the length code's table follows).
-        let codes = b.get(l.name_codes..l.name_codes + NAME_CODE_LEN + 1)?;
-        let q = Query::<BYTES, LABELS>::encode(codes, l, &hb[..rest_len], tld.bucket_count > 0)?;
-        // Longest suffix first: the host itself (a congruent match), then
-        // each superdomain, nearest first.
-        for &(bits, start) in q.suffixes[..q.count].iter().rev() {
-            if let Some(isd) = probe(&v, l, &tld, &q.enc.bytes, u64::from(bits)) {
-                if start == 0 || isd {
-                    return Some(Hit {
-                        start: usize::from(start),
-                        include_subdomains: isd,
-                    });
+        let rest = &hb[..rest_len];
+        // Filled in place: returned by value, the arrays would be copied.
+        let mut q = Suffixes::<N>::new();
+        if !q.fill(rest, l.max_labels) {
+            return None;
+        }
+        if tld.bucket_count > 0 && q.count > 0 {
+            let v = View::new(b, l)?;
+            let mut ranges = [(0u64, 0u64); N];
+            let mut touched = 0u64;
+            for (range, &hash) in ranges.iter_mut().zip(&q.hashes[..q.count]) {
+                *range = v.bucket_range(l, &tld, hash).unwrap_or((0, 0));
+                // Read now, used later: the loads of all buckets are in
+                // flight together.
+                touched ^= read_bits(v.records, range.0, 8);
+            }
+            std::hint::black_box(touched);
+            for i in (0..q.count).rev() {
+                let start = q.starts[i];
+                let found = v.probe(l, ranges[i], fingerprint(q.hashes[i]), &rest[start..]);
+                if let Some(isd) = found {
+                    if start == 0 || isd {
+                        return Some(Hit {
+                            start,
+                            include_subdomains: isd,
+                        });
+                    }
                 }
             }
         }
@@ -117,175 +112,160 @@ fn split_tld(hb: &[u8]) -> Option<(usize, &[u8])> {
     Some((rest_len, tld_name))
 }
 
-/// The query's bits as they are produced: each character's name code,
-/// packed into big-endian 32-bit words.
-struct Encoder<const BYTES: usize> {
-    bytes: [u8; BYTES],
-    acc: u64,
-    pending: u32,
-    bits: u64,
-    nbytes: usize,
-    /// Offset of the current context's row in the name code table.
-    base: usize,
-}
-
-impl<const BYTES: usize> Encoder<BYTES> {
-    #[inline(always)]
-    fn new() -> Self {
-        Encoder {
-            bytes: [0u8; BYTES],
-            acc: 0,
-            pending: 0,
-            bits: 0,
-            nbytes: 0,
-            base: DOT * SYMBOLS * 3,
-        }
-    }
-
-    /// Appends the code of symbol `s` in the current context; false (and
-    /// nothing appended) when no listed name has that pair of characters.
-    #[inline(always)]
-    fn push(&mut self, codes: &[u8], s: u8) -> bool {
-        let at = self.base + usize::from(s) * 3;
-        let e = match codes.get(at..at + 4) {
-            Some(e) => u32::from_le_bytes([e[0], e[1], e[2], e[3]]),
-            None => 0,
-        };
-        let len = e & 0xff;
-        if len.wrapping_sub(1) >= MAX_NAME_CODE {
-            return false;
-        }
-        let code = u64::from(e >> 8) & 0xffff;
-        self.acc = (self.acc << len) | (code & ((1 << len) - 1));
-        self.pending += len;
-        self.bits += u64::from(len);
-        if self.pending >= 32 {
-            self.pending -= 32;
-            if let Some(q) = self.bytes.get_mut(self.nbytes..self.nbytes + 4) {
-                q.copy_from_slice(&((self.acc >> self.pending) as u32).to_be_bytes());
-            }
-            self.nbytes += 4;
-        }
-        self.base = usize::from(s) * SYMBOLS * 3;
-        true
-    }
-
-    /// Writes the last partial word, left-aligned.
-    #[inline(always)]
-    fn flush(&mut self) {
-        if self.pending > 0 {
-            let word = ((self.acc << (32 - self.pending)) & 0xffff_ffff) as u32;
-            if let Some(q) = self.bytes.get_mut(self.nbytes..self.nbytes + 4) {
-                q.copy_from_slice(&word.to_be_bytes());
-            }
-        }
-    }
-}
-
-/// An encoded query and the label suffixes a record could hold.
-struct Query<const BYTES: usize, const LABELS: usize> {
-    enc: Encoder<BYTES>,
-    /// Label suffixes, shortest first: (bits, start byte).
-    suffixes: [(u16, u8); LABELS],
+/// The label suffixes of a host (without its TLD) that a record could
+/// hold, shortest first, with their hashes.
+struct Suffixes<const N: usize> {
+    starts: [usize; N],
+    hashes: [u64; N],
     count: usize,
 }
 
-impl<const BYTES: usize, const LABELS: usize> Query<BYTES, LABELS> {
-    /// Encodes `rest` (the host without its TLD) from right to left, noting
-    /// each label suffix that a record could hold. `None` for a malformed
-    /// host (an empty label, or one over 63 bytes). With `encoding` false
-    /// (a TLD without buckets) the pass only checks the host.
+impl<const N: usize> Suffixes<N> {
     #[inline(always)]
-    fn encode(codes: &[u8], l: &Layout, rest: &[u8], mut encoding: bool) -> Option<Self> {
-        let limit = l.max_labels.min(LABELS - 1);
-        let mut q = Query {
-            enc: Encoder::new(),
-            suffixes: [(0u16, 0u8); LABELS],
+    fn new() -> Self {
+        Suffixes {
+            starts: [0; N],
+            hashes: [0; N],
             count: 0,
-        };
-        // Whether the whole of `rest` is still a candidate.
-        let mut whole = encoding;
-        let mut label_len = 0;
-        let mut i = rest.len();
-        while i > 0 {
-            i -= 1;
-            let c = rest[i];
-            let s = SYMBOL_OF[usize::from(c)];
-            if c == b'.' {
-                if label_len == 0 {
-                    return None; // an empty label
-                }
-                label_len = 0;
-                if encoding {
-                    if q.count >= limit || q.enc.bits > l.max_record_bits {
-                        // No record has more labels or bits: longer
-                        // suffixes cannot match.
-                        encoding = false;
-                        whole = false;
-                    } else {
-                        q.suffixes[q.count] = (q.enc.bits as u16, (i + 1) as u8);
-                        q.count += 1;
-                    }
-                }
-            } else {
+        }
+    }
+
+    /// One right-to-left pass over `rest`: checks every label and hashes
+    /// the suffixes of at most `max_labels` labels. False for a malformed
+    /// host (an empty label, or one over 63 bytes).
+    #[inline(always)]
+    fn fill(&mut self, rest: &[u8], max_labels: usize) -> bool {
+        let limit = max_labels.min(N);
+        let q = self;
+        let mut hasher = SuffixHasher::new(rest);
+        let mut label_len = 0usize;
+        for (i, &c) in rest.iter().enumerate().rev() {
+            if c != b'.' {
                 label_len += 1;
-                if label_len > 63 {
-                    return None;
-                }
+                continue;
             }
-            // A byte no listed name has (canonical hosts may hold `_` and
-            // other URL code points), or a pair of characters that no listed
-            // name has: this label and the suffixes that contain it cannot
-            // match, its superdomains still can.
-            if encoding && (s == NO_SYMBOL || !q.enc.push(codes, s)) {
-                encoding = false;
-                whole = false;
+            if label_len == 0 || label_len > 63 {
+                return false;
+            }
+            label_len = 0;
+            if q.count < limit {
+                q.starts[q.count] = i + 1;
+                q.hashes[q.count] = hasher.hash_from(i + 1);
+                q.count += 1;
             }
         }
-        if label_len == 0 {
-            return None; // the host starts with a dot
+        if label_len == 0 || label_len > 63 {
+            return false;
         }
-        q.enc.flush();
-        if whole && q.count < limit && q.enc.bits <= l.max_record_bits {
-            q.suffixes[q.count] = (q.enc.bits as u16, 0);
+        if q.count < limit {
+            q.starts[q.count] = 0;
+            q.hashes[q.count] = hasher.hash_from(0);
             q.count += 1;
         }
-        Some(q)
+        true
     }
 }
 
-/// Probes one suffix: `Some(isd)` if its bucket holds a record with exactly
-/// the query's first `bits` bits.
-#[inline]
-fn probe(v: &View<'_>, l: &Layout, tld: &Tld<'_>, query: &[u8], bits: u64) -> Option<bool> {
-    if bits == 0 || tld.bucket_count == 0 {
-        return None;
+/// The sections a lookup reads, sliced once per lookup.
+struct View<'a> {
+    codes: &'a [u8],
+    len_table: &'a [u8],
+    supers: &'a [u8],
+    offsets: &'a [u8],
+    records: &'a [u8],
+}
+
+impl<'a> View<'a> {
+    fn new(b: &'a [u8], l: &Layout) -> Option<View<'a>> {
+        Some(View {
+            codes: b.get(l.name_codes..l.name_codes + NAME_CODE_LEN)?,
+            len_table: b.get(l.len_table..l.len_table + LEN_TABLE_LEN)?,
+            supers: b.get(l.supers..l.offsets)?,
+            offsets: b.get(l.offsets..l.offsets + l.offsets_len)?,
+            records: b.get(l.records..l.records + l.records_len)?,
+        })
     }
-    let h = bits_hash(query, 0, bits);
-    let bucket = tld.first_bucket as usize + reduce(h, tld.bucket_count) as usize;
-    if bucket >= l.bucket_count {
-        return None;
-    }
-    let at = |i: usize| -> Option<u64> {
-        let base = u64::from(u32_at(v.supers, (i >> SUPER_SHIFT) * 4)?);
-        let rel = read_bits(v.offsets, i as u64 * u64::from(l.width), l.width);
-        (base + predicted(i, l.slope) + rel).checked_sub(l.bias)
-    };
-    let (mut p, end) = (at(bucket)?, at(bucket + 1)?);
-    if end > l.record_bits {
-        return None;
-    }
-    let rec = v.records;
-    while p < end {
-        let (n, isd, at) = record_head(v.len_table, rec, p)?;
-        if n == bits && bits_equal(rec, at, query, bits) {
-            return Some(isd);
-        }
-        if n > bits {
-            // Records are sorted by length: none further on is as short.
+
+    /// The bit range of the bucket of TLD `tld` that a name with this hash
+    /// would be in.
+    #[inline(always)]
+    fn bucket_range(&self, l: &Layout, tld: &Tld<'_>, hash: u64) -> Option<(u64, u64)> {
+        let bucket = tld.first_bucket as usize + reduce(hash, tld.bucket_count) as usize;
+        if bucket >= l.bucket_count {
             return None;
         }
-        p = at + n;
+        let at = |i: usize| -> Option<u64> {
+            let base = u64::from(u32_at(self.supers, (i >> SUPER_SHIFT) * 4)?);
+            let rel = read_bits(self.offsets, i as u64 * u64::from(l.width), l.width);
+            (base + predicted(i, l.slope) + rel).checked_sub(l.bias)
+        };
+        let (start, end) = (at(bucket)?, at(bucket + 1)?);
+        (end <= l.record_bits).then_some((start, end))
     }
-    None
+
+    /// `Some(isd)` if the bucket at `range` holds `name`, whose hash has
+    /// fingerprint `fp`. The fingerprints are read first, and a record is
+    /// decoded only when its fingerprint is the query's.
+    #[inline(always)]
+    fn probe(&self, l: &Layout, range: (u64, u64), fp: u8, name: &[u8]) -> Option<bool> {
+        let (start, end) = range;
+        if start >= end {
+            return None;
+        }
+        let rec = self.records;
+        let head = BucketHead::read(rec, l, start);
+        // Ascending: the first fingerprint at or above the query's.
+        let mut i = 0;
+        while i < head.count && head.fingerprint(rec, i) < fp {
+            i += 1;
+        }
+        if i == head.count || head.fingerprint(rec, i) != fp {
+            return None;
+        }
+        let mut p = head.records_at;
+        for _ in 0..i {
+            p = record_head(self.len_table, rec, p)?.end();
+        }
+        while i < head.count && p < end && head.fingerprint(rec, i) == fp {
+            let r = record_head(self.len_table, rec, p)?;
+            if self.holds(r.name_at, r.bits, name) {
+                return Some(r.isd);
+            }
+            p = r.end();
+            i += 1;
+        }
+        None
+    }
+
+    /// Whether the `bits` bits at `at` are the code of `name`: the name is
+    /// coded from right to left and compared 32 bits at a time.
+    fn holds(&self, at: u64, bits: u64, name: &[u8]) -> bool {
+        let rec = self.records;
+        let (mut acc, mut pending, mut done) = (0u64, 0u32, 0u64);
+        let mut ctx = DOT;
+        for &c in name.iter().rev() {
+            let s = SYMBOL_OF[usize::from(c)];
+            if s == NO_SYMBOL {
+                return false;
+            }
+            let (code, len) = name_code(self.codes, ctx, usize::from(s));
+            if len == 0 || len > MAX_NAME_CODE {
+                return false;
+            }
+            acc = (acc << len) | (code & ((1 << len) - 1));
+            pending += len;
+            if pending >= 32 {
+                pending -= 32;
+                if done + 32 > bits
+                    || read_bits(rec, at + done, 32) != (acc >> pending) & 0xffff_ffff
+                {
+                    return false;
+                }
+                done += 32;
+            }
+            ctx = usize::from(s);
+        }
+        done + u64::from(pending) == bits
+            && read_bits(rec, at + done, pending) == acc & ((1u64 << pending) - 1)
+    }
 }

@@ -108,6 +108,18 @@ impl PreloadList {
         })
     }
 
+    /// The built-in table's bytes, as compiled into the crate.
+    ///
+    /// ```
+    /// use hsts::preload::PreloadList;
+    ///
+    /// let list = PreloadList::from_static(PreloadList::builtin_bytes()).unwrap();
+    /// assert_eq!(list.len(), PreloadList::builtin().len());
+    /// ```
+    pub fn builtin_bytes() -> &'static [u8] {
+        BUILTIN_BYTES
+    }
+
     /// A list over static bytes, after the full check of
     /// [`PreloadList::verify`].
     pub fn from_static(bytes: &'static [u8]) -> Result<PreloadList, PreloadError> {

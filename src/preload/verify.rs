@@ -4,11 +4,13 @@
 
 use std::collections::HashSet;
 
-use super::code::{bits_hash, name_code, reduce, symbol, MAX_NAME_CODE, NAME_CODE_LEN, SYMBOLS};
+use super::code::{
+    fingerprint, name_code, name_hash, reduce, symbol, MAX_NAME_CODE, NAME_CODE_LEN, SYMBOLS,
+};
 use super::error::{BucketFault, Corruption, PreloadError, RecordFault, TldFault};
 use super::format::{
-    boundary, find_tld, tld_at, Header, Layout, Tld, EMPTY_SLOT, HEADER_LEN, MAX_HOST_LEN,
-    TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
+    boundary, bucket_range, find_tld, tld_at, BucketHead, Header, Layout, Tld, EMPTY_SLOT,
+    HEADER_LEN, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
 };
 use super::iter::{bucket_records, Decoder};
 use crate::wire::{self, u32_at};
@@ -138,9 +140,9 @@ fn check_tld<'a>(
     Ok(t)
 }
 
-/// The records of one bucket of TLD `t`: sorted by length, each a valid,
-/// distinct name within the header's limits, in its home bucket. Returns
-/// the number of records.
+/// The records of one bucket of TLD `t`: sorted by fingerprint, each a
+/// valid, distinct name within the header's limits, in its home bucket and
+/// with its own fingerprint. Returns the number of records.
 fn check_bucket(
     b: &[u8],
     l: &Layout,
@@ -152,16 +154,25 @@ fn check_bucket(
     // A set, not a list: a hostile table may put many records in one
     // bucket, and the check must stay near-linear.
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
-    let mut shortest = 0;
+    let bucket_fault = |fault| Corruption::Bucket { bucket, fault };
+    let (start, end) = bucket_range(b, l, bucket).ok_or(bucket_fault(BucketFault::Overrun))?;
+    if start < end && BucketHead::read(rec, l, start).records_at > end {
+        return Err(bucket_fault(BucketFault::Overrun));
+    }
+    // Where the records written so far end: the bucket's end, once all are
+    // read (an empty bucket has an empty range).
+    let mut last_end = start;
+    let mut lowest = 0;
     for r in bucket_records(b, l, bucket) {
-        let bucket_fault = |fault| Corruption::Bucket { bucket, fault };
-        let Some((bit, n, _)) = r else {
+        let Some((fp, r)) = r else {
             return Err(bucket_fault(BucketFault::Overrun));
         };
-        if n < shortest {
+        if fp < lowest {
             return Err(bucket_fault(BucketFault::Unsorted));
         }
-        shortest = n;
+        lowest = fp;
+        last_end = r.end();
+        let (bit, n) = (r.name_at, r.bits);
         let fault = |fault| Corruption::Record { bit, fault };
         let name = match decoder.decode(rec, bit, n) {
             Some(name) if valid_labels(&name) => name,
@@ -174,13 +185,19 @@ fn check_bucket(
         if labels > l.max_labels || n > l.max_record_bits {
             return Err(fault(RecordFault::OverLimits));
         }
-        let home = reduce(bits_hash(rec, bit, n), t.bucket_count);
-        if t.first_bucket as usize + home as usize != bucket {
+        let hash = name_hash(&name);
+        if t.first_bucket as usize + reduce(hash, t.bucket_count) as usize != bucket {
             return Err(fault(RecordFault::WrongBucket));
+        }
+        if fingerprint(hash) != fp {
+            return Err(fault(RecordFault::WrongFingerprint));
         }
         if !seen.insert(name) {
             return Err(fault(RecordFault::Repeated));
         }
+    }
+    if last_end != end {
+        return Err(bucket_fault(BucketFault::Slack));
     }
     Ok(seen.len() as u64)
 }

@@ -5,10 +5,10 @@ use super::bits::BitWriter;
 use super::huffman::{LengthCode, NameCode};
 use super::names::ByTld;
 use super::report::{fit_u32, too_large};
-use crate::preload::code::{bits_hash, read_bits, reduce, tld_hash};
+use crate::preload::code::{fingerprint, name_hash, read_bits, reduce, tld_hash, FINGERPRINT_BITS};
 use crate::preload::error::PreloadError;
 use crate::preload::format::{
-    predicted, MAX_TLD_PROBE, SUPER_SHIFT, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
+    predicted, MAX_COUNT_WIDTH, MAX_TLD_PROBE, SUPER_SHIFT, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
 };
 
 /// Buckets are sized for this many names each on average.
@@ -21,6 +21,8 @@ pub(super) struct Coded {
     bytes: Vec<u8>,
     pub(super) bits: u64,
     pub(super) isd: bool,
+    /// The hash of the name's bytes: its bucket and fingerprint.
+    hash: u64,
 }
 
 /// Every name coded once, TLD by TLD in the order of `by_tld`.
@@ -32,7 +34,13 @@ pub(super) fn code_names(by_tld: &ByTld, code: &NameCode) -> Vec<Vec<Coded>> {
                 .iter()
                 .map(|(name, &isd)| {
                     let (bytes, bits) = code.encode(name);
-                    Coded { bytes, bits, isd }
+                    let hash = name_hash(name.as_bytes());
+                    Coded {
+                        bytes,
+                        bits,
+                        isd,
+                        hash,
+                    }
                 })
                 .collect()
         })
@@ -68,6 +76,8 @@ pub(super) struct Records<'a> {
     pub(super) boundaries: Vec<u64>,
     /// Names in the table, TLDs included.
     pub(super) entry_count: usize,
+    /// Bits of a bucket's record count.
+    pub(super) count_width: u8,
 }
 
 /// Writes the records bucket by bucket, TLD by TLD, and each TLD's record.
@@ -76,28 +86,48 @@ pub(super) fn write_records<'a>(
     coded: &[Vec<Coded>],
     len_code: &LengthCode,
 ) -> Result<Records<'a>, PreloadError> {
+    let mut filled = Vec::with_capacity(by_tld.len());
+    for names in coded {
+        let bucket_count = fit_u32("buckets of a TLD", names.len().div_ceil(NAMES_PER_BUCKET))?;
+        filled.push(fill_buckets(names, bucket_count));
+    }
+    let most = filled.iter().flatten().map(Vec::len).max().unwrap_or(0);
+    let count_width = (usize::BITS - most.leading_zeros()).max(1);
+    if count_width > u32::from(MAX_COUNT_WIDTH) {
+        return Err(too_large(
+            "records in one bucket",
+            most,
+            (1 << MAX_COUNT_WIDTH) - 1,
+        ));
+    }
     let mut r = Records {
         stream: BitWriter::default(),
         tld_area: Vec::new(),
         placed: Vec::with_capacity(by_tld.len()),
         boundaries: Vec::new(),
         entry_count: 0,
+        count_width: count_width as u8,
     };
-    for ((tld, t), names) in by_tld.iter().zip(coded) {
+    for ((tld, t), buckets) in by_tld.iter().zip(filled) {
         let record_at = fit_u32("TLD area (bytes)", r.tld_area.len())?;
         r.placed.push((tld, record_at));
         let first_bucket = fit_u32("buckets", r.boundaries.len())?;
-        let bucket_count = fit_u32("buckets of a TLD", names.len().div_ceil(NAMES_PER_BUCKET))?;
-        for mut bucket in fill_buckets(names, bucket_count) {
-            // Shortest first, so that a probe stops at the first record
-            // longer than the query.
-            bucket.sort_by(|a, b| (a.bits, &a.bytes).cmp(&(b.bits, &b.bytes)));
+        let bucket_count = buckets.len() as u32;
+        for mut bucket in buckets {
             r.boundaries.push(r.stream.bits);
-            for c in bucket {
-                write_record(&mut r.stream, len_code, c);
-            }
+            r.entry_count += bucket.len();
+            // By fingerprint, so that a probe stops at the first one above
+            // the query's.
+            bucket.sort_by(|a, b| {
+                (fingerprint(a.hash), a.bits, &a.bytes).cmp(&(
+                    fingerprint(b.hash),
+                    b.bits,
+                    &b.bytes,
+                ))
+            });
+            write_bucket(&mut r.stream, len_code, count_width, &bucket);
         }
-        r.entry_count += names.len() + usize::from(t.own.is_some());
+        r.entry_count += usize::from(t.own.is_some());
         push_tld_record(&mut r.tld_area, tld, t.own, first_bucket, bucket_count);
     }
     r.boundaries.push(r.stream.bits);
@@ -108,10 +138,25 @@ pub(super) fn write_records<'a>(
 fn fill_buckets(names: &[Coded], bucket_count: u32) -> Vec<Vec<&Coded>> {
     let mut buckets: Vec<Vec<&Coded>> = vec![Vec::new(); bucket_count as usize];
     for c in names {
-        let b = reduce(bits_hash(&c.bytes, 0, c.bits), bucket_count);
+        let b = reduce(c.hash, bucket_count);
         buckets[b as usize].push(c);
     }
     buckets
+}
+
+/// A bucket: nothing when empty; else its record count, the records'
+/// fingerprints, then the records.
+fn write_bucket(w: &mut BitWriter, len_code: &LengthCode, count_width: u32, bucket: &[&Coded]) {
+    if bucket.is_empty() {
+        return;
+    }
+    w.put(bucket.len() as u64, count_width);
+    for c in bucket {
+        w.put(u64::from(fingerprint(c.hash)), FINGERPRINT_BITS);
+    }
+    for c in bucket {
+        write_record(w, len_code, c);
+    }
 }
 
 /// A record: its length-code symbol, then the name's bits.

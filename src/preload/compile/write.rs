@@ -51,6 +51,7 @@ pub(super) fn table(
         bucket_count: fit_u32("buckets", records.boundaries.len() - 1)?,
         record_bits,
         offset_width: s.offsets.width as u8,
+        count_width: records.count_width,
         max_labels: s.max_labels,
         max_record_bits: s.max_record_bits,
         slope: s.offsets.slope,
