@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use hsts::preload::{compile_entries, compile_json, PreloadError, PreloadList};
+use hsts::preload::{compile_entries, compile_json, Corruption, PreloadError, PreloadList};
 use hsts::{HstsStore, IgnoreReason, Outcome, PreloadSource, Source, StoreConfig, Transport};
 
 const JSON_GZ: &[u8] = include_bytes!("../data/transport_security_state_static.json.gz");
@@ -466,15 +466,38 @@ fn the_cli_lists_and_describes_the_table() {
     assert!(text.lines().any(|l| l == "mail.google.com\ttrue"));
 }
 
-/// Rewrites both checksums of a v2 table, so that a corruption reaches the
+/// Rewrites both checksums of a table, so that a corruption reaches the
 /// structural checks of `verify()` instead of the checksum.
 fn reseal(bytes: &mut [u8]) {
-    // Header offsets of the v2 format (see DESIGN.md): body CRC at 52,
+    // Header offsets of the format (see `preload/format.rs`): body CRC at 52,
     // header CRC over bytes 0..88 at 88.
     let body = crc32fast::hash(&bytes[hsts::preload::HEADER_LEN..]);
     bytes[52..56].copy_from_slice(&body.to_le_bytes());
     let head = crc32fast::hash(&bytes[..88]);
     bytes[88..92].copy_from_slice(&head.to_le_bytes());
+}
+
+#[test]
+fn a_bucket_count_width_outside_1_to_16_is_refused_by_the_header_check() {
+    let entries = [("a.example".to_owned(), true), ("b.example".to_owned(), false)];
+    let (bytes, _) = compile_entries(entries, date(), [0; 32]).unwrap();
+    for width in [0u8, 17, 255] {
+        let mut b = bytes.clone();
+        b[10] = width;
+        reseal(&mut b);
+        match PreloadList::from_bytes_unchecked(b) {
+            Err(PreloadError::Corrupt(Corruption::CountWidth(w))) => assert_eq!(w, width),
+            other => panic!("width {width}: {other:?}"),
+        }
+    }
+    // The byte after it stays reserved.
+    let mut b = bytes.clone();
+    b[11] = 1;
+    reseal(&mut b);
+    assert!(matches!(
+        PreloadList::from_bytes_unchecked(b),
+        Err(PreloadError::Corrupt(Corruption::ReservedBytes))
+    ));
 }
 
 #[test]

@@ -205,6 +205,34 @@ pub(crate) fn name_code(codes: &[u8], ctx: usize, sym: usize) -> (u64, u32) {
     }
 }
 
+/// The name code unpacked for lookups: `(length << 16) | code` for each
+/// (context, symbol) pair, 0 for a pair that never occurs (or whose entry
+/// is out of range: such an entry then matches nothing).
+#[derive(Clone)]
+pub(crate) struct CodeTable(Box<[u32; SYMBOLS * SYMBOLS]>);
+
+impl CodeTable {
+    /// Unpacks the name code table of a compiled table.
+    pub(crate) fn new(codes: &[u8]) -> CodeTable {
+        let mut t = Box::new([0u32; SYMBOLS * SYMBOLS]);
+        for ctx in 0..SYMBOLS {
+            for sym in 0..SYMBOLS {
+                let (code, len) = name_code(codes, ctx, sym);
+                if (1..=MAX_NAME_CODE).contains(&len) && code >> len == 0 {
+                    t[ctx * SYMBOLS + sym] = (len << 16) | code as u32;
+                }
+            }
+        }
+        CodeTable(t)
+    }
+
+    /// `(length << 16) | code` of `sym` after `ctx`; 0 if none.
+    #[inline(always)]
+    pub(crate) fn get(&self, ctx: usize, sym: usize) -> u32 {
+        self.0.get(ctx * SYMBOLS + sym).copied().unwrap_or(0)
+    }
+}
+
 /// A record's header, read in place.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RecordHead {

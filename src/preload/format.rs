@@ -285,10 +285,16 @@ pub(crate) fn find_tld<'a>(b: &'a [u8], l: &Layout, tld: &[u8]) -> Option<Tld<'a
         if off == EMPTY_SLOT {
             return None;
         }
-        let rec = tld_at(area, off as usize)?;
-        // A short byte loop: TLDs are a few bytes, cheaper than memcmp.
-        if rec.name.len() == tld.len() && rec.name.iter().zip(tld).all(|(a, b)| a == b) {
-            return Some(rec);
+        // The name first; the rest of the record only once it matches. A
+        // short byte loop: TLDs are a few bytes, cheaper than memcmp.
+        let at = off as usize;
+        let len = usize::from(*area.get(at)?);
+        let same = len == tld.len()
+            && area
+                .get(at + 1..at + 1 + len)
+                .is_some_and(|name| name.iter().zip(tld).all(|(a, b)| a == b));
+        if same {
+            return tld_at(area, at);
         }
         slot = (slot + 1) & mask;
     }

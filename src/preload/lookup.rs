@@ -15,8 +15,8 @@
 //! one another.
 
 use super::code::{
-    fingerprint, name_code, read_bits, record_head, reduce, SuffixHasher, DOT, LEN_TABLE_LEN,
-    MAX_NAME_CODE, NAME_CODE_LEN, NO_SYMBOL, SYMBOL_OF,
+    fingerprint, read_bits, record_head, reduce, CodeTable, SuffixHasher, DOT, FINGERPRINT_BITS,
+    LEN_TABLE_LEN, NO_SYMBOL, SYMBOL_OF,
 };
 use super::format::{
     find_tld, predicted, BucketHead, Layout, Tld, MAX_HOST_LEN, SUPER_SHIFT,
@@ -40,17 +40,22 @@ const SMALL: usize = 8;
 const LARGE: usize = MAX_HOST_LEN / 2 + 1;
 
 /// See [`super::PreloadList::lookup`].
-pub(crate) fn lookup(b: &[u8], l: &Layout, host: &str) -> Option<Hit> {
+pub(crate) fn lookup(b: &[u8], l: &Layout, codes: &CodeTable, host: &str) -> Option<Hit> {
     if l.max_labels < SMALL {
-        lookup_in::<SMALL>(b, l, host)
+        lookup_in::<SMALL>(b, l, codes, host)
     } else {
-        lookup_in::<LARGE>(b, l, host)
+        lookup_in::<LARGE>(b, l, codes, host)
     }
 }
 
 /// Probes the host's label suffixes longest first (a congruent match, then
 /// each superdomain, nearest first), then the TLD itself.
-fn lookup_in<const N: usize>(b: &[u8], l: &Layout, host: &str) -> Option<Hit> {
+fn lookup_in<const N: usize>(
+    b: &[u8],
+    l: &Layout,
+    codes: &CodeTable,
+    host: &str,
+) -> Option<Hit> {
     let hb = host.as_bytes();
     let (rest_len, tld_name) = split_tld(hb)?;
     let tld = find_tld(b, l, tld_name)?;
@@ -62,7 +67,7 @@ fn lookup_in<const N: usize>(b: &[u8], l: &Layout, host: &str) -> Option<Hit> {
             return None;
         }
         if tld.bucket_count > 0 && q.count > 0 {
-            let v = View::new(b, l)?;
+            let v = View::new(b, l, codes)?;
             let mut ranges = [(0u64, 0u64); N];
             let mut touched = 0u64;
             for (range, &hash) in ranges.iter_mut().zip(&q.hashes[..q.count]) {
@@ -168,7 +173,7 @@ impl<const N: usize> Suffixes<N> {
 
 /// The sections a lookup reads, sliced once per lookup.
 struct View<'a> {
-    codes: &'a [u8],
+    codes: &'a CodeTable,
     len_table: &'a [u8],
     supers: &'a [u8],
     offsets: &'a [u8],
@@ -176,9 +181,9 @@ struct View<'a> {
 }
 
 impl<'a> View<'a> {
-    fn new(b: &'a [u8], l: &Layout) -> Option<View<'a>> {
+    fn new(b: &'a [u8], l: &Layout, codes: &'a CodeTable) -> Option<View<'a>> {
         Some(View {
-            codes: b.get(l.name_codes..l.name_codes + NAME_CODE_LEN)?,
+            codes,
             len_table: b.get(l.len_table..l.len_table + LEN_TABLE_LEN)?,
             supers: b.get(l.supers..l.offsets)?,
             offsets: b.get(l.offsets..l.offsets + l.offsets_len)?,
@@ -214,14 +219,7 @@ impl<'a> View<'a> {
         }
         let rec = self.records;
         let head = BucketHead::read(rec, l, start);
-        // Ascending: the first fingerprint at or above the query's.
-        let mut i = 0;
-        while i < head.count && head.fingerprint(rec, i) < fp {
-            i += 1;
-        }
-        if i == head.count || head.fingerprint(rec, i) != fp {
-            return None;
-        }
+        let mut i = first_at_or_above(rec, &head, fp)?;
         let mut p = head.records_at;
         for _ in 0..i {
             p = record_head(self.len_table, rec, p)?.end();
@@ -248,11 +246,12 @@ impl<'a> View<'a> {
             if s == NO_SYMBOL {
                 return false;
             }
-            let (code, len) = name_code(self.codes, ctx, usize::from(s));
-            if len == 0 || len > MAX_NAME_CODE {
+            let e = self.codes.get(ctx, usize::from(s));
+            let len = e >> 16;
+            if len == 0 {
                 return false;
             }
-            acc = (acc << len) | (code & ((1 << len) - 1));
+            acc = (acc << len) | u64::from(e & 0xffff);
             pending += len;
             if pending >= 32 {
                 pending -= 32;
@@ -267,5 +266,92 @@ impl<'a> View<'a> {
         }
         done + u64::from(pending) == bits
             && read_bits(rec, at + done, pending) == acc & ((1u64 << pending) - 1)
+    }
+}
+
+/// The index of the first fingerprint of the bucket equal to `fp`, if any:
+/// they are ascending, and read up to eight at a time.
+#[inline(always)]
+fn first_at_or_above(rec: &[u8], head: &BucketHead, fp: u8) -> Option<u64> {
+    const FP: u64 = FINGERPRINT_BITS as u64;
+    let mut i = 0;
+    while i < head.count {
+        let k = (head.count - i).min(8);
+        let word = read_bits(rec, head.fingerprints_at + i * FP, (k * FP) as u32);
+        for j in 0..k {
+            let f = ((word >> (FP * (k - 1 - j))) & ((1 << FP) - 1)) as u8;
+            if f >= fp {
+                return (f == fp).then_some(i + j);
+            }
+        }
+        i += k;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::iter::{bucket_records, Decoder};
+    use super::super::PreloadList;
+    use super::*;
+
+    /// Buckets where two records share a fingerprint: the probe must walk
+    /// past the first to find the second.
+    #[test]
+    fn records_that_share_a_fingerprint_are_each_found() {
+        let list = PreloadList::builtin();
+        let (b, l) = (list.as_bytes(), &list.layout);
+        let decoder = Decoder::new(&b[l.name_codes..l.len_table]);
+        let rec = &b[l.records..l.records + l.records_len];
+        let mut shared = 0;
+        for tld in super::super::iter::tlds(b, l) {
+            let tld_name = std::str::from_utf8(tld.name).unwrap();
+            let first = tld.first_bucket as usize;
+            for bucket in first..first + tld.bucket_count as usize {
+                let heads: Vec<_> = bucket_records(b, l, bucket).map(Option::unwrap).collect();
+                for pair in heads.windows(2).filter(|p| p[0].0 == p[1].0) {
+                    for (_, r) in pair {
+                        let name = decoder.decode(rec, r.name_at, r.bits).unwrap();
+                        let host = format!("{}.{tld_name}", String::from_utf8(name).unwrap());
+                        let m = list.lookup(&host).expect("a record after an equal fingerprint");
+                        assert_eq!((m.name, m.include_subdomains), (host.as_str(), r.isd));
+                    }
+                    shared += 1;
+                }
+            }
+        }
+        // About one bucket in twenty has such a pair with 7-bit fingerprints.
+        assert!(shared > 100, "{shared} pairs");
+    }
+
+    #[test]
+    fn fingerprints_are_read_eight_at_a_time_across_words() {
+        // A bucket head of 20 ascending fingerprints, 7 bits each, after a
+        // 5-bit count (as `BucketHead::read` places them).
+        let fps: Vec<u8> = (0..20).map(|i| i * 6 + 1).collect();
+        let mut bits = String::from("10100");
+        for f in &fps {
+            bits.push_str(&format!("{f:07b}"));
+        }
+        while bits.len() % 8 != 0 {
+            bits.push('0');
+        }
+        let rec: Vec<u8> = bits
+            .as_bytes()
+            .chunks(8)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+            .collect();
+        let head = BucketHead {
+            count: 20,
+            fingerprints_at: 5,
+            records_at: 5 + 20 * 7,
+        };
+        for (i, &f) in fps.iter().enumerate() {
+            assert_eq!(head.fingerprint(&rec, i as u64), f);
+            assert_eq!(first_at_or_above(&rec, &head, f), Some(i as u64));
+            assert_eq!(first_at_or_above(&rec, &head, f + 1), None);
+        }
+        assert_eq!(first_at_or_above(&rec, &head, 0), None);
+        assert_eq!(first_at_or_above(&rec, &head, 127), None);
     }
 }

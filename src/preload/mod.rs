@@ -62,6 +62,7 @@ pub use error::{BucketFault, Corruption, PreloadError, RecordFault, TldFault};
 pub use format::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 
 use crate::wire::{self, ReadError};
+use code::CodeTable;
 use format::{Header, Layout};
 
 /// The table built into the crate.
@@ -83,6 +84,8 @@ pub struct PreloadList {
     bytes: Cow<'static, [u8]>,
     header: Header,
     layout: Layout,
+    /// The name code, unpacked once for lookups.
+    codes: CodeTable,
 }
 
 impl std::fmt::Debug for PreloadList {
@@ -190,10 +193,12 @@ impl PreloadList {
     fn unchecked(bytes: Cow<'static, [u8]>) -> Result<PreloadList, PreloadError> {
         let header = Header::parse(&bytes)?;
         let layout = Layout::new(&header, bytes.len())?;
+        let codes = CodeTable::new(&bytes[layout.name_codes..layout.len_table]);
         Ok(PreloadList {
             bytes,
             header,
             layout,
+            codes,
         })
     }
 
@@ -239,7 +244,7 @@ impl PreloadList {
     /// assert!(list.lookup("GitHub.com").is_none()); // canonicalise first
     /// ```
     pub fn lookup<'h>(&self, host: &'h str) -> Option<PreloadMatch<'h>> {
-        let hit = lookup::lookup(&self.bytes, &self.layout, host)?;
+        let hit = lookup::lookup(&self.bytes, &self.layout, &self.codes, host)?;
         Some(PreloadMatch {
             name: host.get(hit.start..)?,
             include_subdomains: hit.include_subdomains,
