@@ -479,7 +479,10 @@ fn reseal(bytes: &mut [u8]) {
 
 #[test]
 fn a_bucket_count_width_outside_1_to_16_is_refused_by_the_header_check() {
-    let entries = [("a.example".to_owned(), true), ("b.example".to_owned(), false)];
+    let entries = [
+        ("a.example".to_owned(), true),
+        ("b.example".to_owned(), false),
+    ];
     let (bytes, _) = compile_entries(entries, date(), [0; 32]).unwrap();
     for width in [0u8, 17, 255] {
         let mut b = bytes.clone();

@@ -84,19 +84,32 @@ fn fold(a: u64, k: u64) -> u64 {
     (p as u64) ^ ((p >> 64) as u64)
 }
 
-/// The little-endian word of the 8 bytes that end at `end` (zeros stand in
-/// for bytes before the start).
+/// The little-endian word of the 8 bytes that end at `end` (callers keep
+/// `end >= 8`; otherwise 0).
 #[inline(always)]
 fn word_ending_at(bytes: &[u8], end: usize) -> u64 {
     match end.checked_sub(8).and_then(|s| bytes.get(s..end)) {
         Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
-        // Shifted in a byte at a time: a copy of a variable length would
-        // call memcpy, which costs more than the whole hash.
+        None => 0,
+    }
+}
+
+/// The little-endian word of the `r` (< 8) bytes from `start`, read as one
+/// 8-byte load when the slice goes on that far (bytes past the name are
+/// masked off).
+#[inline(always)]
+fn partial_word(bytes: &[u8], start: usize, r: usize) -> u64 {
+    let mask = (1u64 << (8 * r)) - 1;
+    match bytes.get(start..start + 8) {
+        Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) & mask,
+        // Near the end of the slice, a byte at a time (a copy of a variable
+        // length would call memcpy).
         None => bytes
-            .get(..end)
+            .get(start..start + r)
             .unwrap_or(&[])
             .iter()
-            .fold(0, |w, &c| (w >> 8) | (u64::from(c) << 56)),
+            .rev()
+            .fold(0, |w, &c| (w << 8) | u64::from(c)),
     }
 }
 
@@ -106,28 +119,34 @@ fn word_ending_at(bytes: &[u8], end: usize) -> u64 {
 /// A lookup hashes the query's label suffixes as they are, without coding
 /// them; the compiler and the full check hash whole names the same way.
 pub(crate) struct SuffixHasher<'a> {
+    /// The name, and possibly bytes after it (read, never hashed).
     bytes: &'a [u8],
+    /// Where the name ends in `bytes`.
+    end: usize,
     state: u64,
     /// Whole words folded into `state`, counted from the right.
     words: usize,
 }
 
 impl<'a> SuffixHasher<'a> {
-    /// A hasher over the suffixes of `bytes`.
+    /// A hasher over the suffixes of the name `bytes[..end]`; the bytes
+    /// after it (a lookup passes the whole host, TLD included) let the last
+    /// partial word be read in one load.
     #[inline(always)]
-    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8], end: usize) -> Self {
         SuffixHasher {
             bytes,
+            end: end.min(bytes.len()),
             state: HASH_SEED,
             words: 0,
         }
     }
 
-    /// The hash of `bytes[start..]`. Cheapest when called with `start`
+    /// The hash of `bytes[start..end]`. Cheapest when called with `start`
     /// decreasing; any order gives the same hashes.
     #[inline(always)]
     pub(crate) fn hash_from(&mut self, start: usize) -> u64 {
-        let n = self.bytes.len();
+        let n = self.end;
         let len = n.saturating_sub(start);
         if self.words * 8 > len {
             self.state = HASH_SEED;
@@ -140,10 +159,9 @@ impl<'a> SuffixHasher<'a> {
             );
             self.words += 1;
         }
-        let rest = len - self.words * 8;
-        let part = match rest {
+        let part = match len - self.words * 8 {
             0 => 0,
-            r => word_ending_at(self.bytes, n - self.words * 8) >> (8 * (8 - r)),
+            r => partial_word(self.bytes, n - self.words * 8 - r, r),
         };
         fold(self.state ^ part ^ ((len as u64) << 56), FINAL_K)
     }
@@ -152,7 +170,7 @@ impl<'a> SuffixHasher<'a> {
 /// The hash of a whole name (without its TLD): its bucket is
 /// `reduce(hash, bucket count)` and its fingerprint [`fingerprint`].
 pub(crate) fn name_hash(name: &[u8]) -> u64 {
-    SuffixHasher::new(name).hash_from(0)
+    SuffixHasher::new(name, name.len()).hash_from(0)
 }
 
 /// A record's fingerprint: the low bits of its name hash, which the bucket
@@ -307,13 +325,23 @@ mod tests {
     fn suffix_hashes_agree_with_whole_names_in_any_order() {
         let name = b"a.much-longer-label.with.several.labels-of-every-length.x";
         let starts: Vec<usize> = (0..name.len()).collect();
-        let mut h = SuffixHasher::new(name);
+        let mut h = SuffixHasher::new(name, name.len());
         for &s in starts.iter().rev() {
             assert_eq!(h.hash_from(s), name_hash(&name[s..]), "from the right, {s}");
         }
-        let mut h = SuffixHasher::new(name);
+        let mut h = SuffixHasher::new(name, name.len());
         for &s in &starts {
             assert_eq!(h.hash_from(s), name_hash(&name[s..]), "from the left, {s}");
+        }
+        // Bytes after the name are read but never hashed.
+        let host = b"a.much-longer-label.with.several.labels-of-every-length.x.example";
+        let mut h = SuffixHasher::new(host, name.len());
+        for &s in starts.iter().rev() {
+            assert_eq!(
+                h.hash_from(s),
+                name_hash(&name[s..]),
+                "followed by a TLD, {s}"
+            );
         }
         // Lengths and contents both count: no two suffixes collide here.
         let all: std::collections::HashSet<u64> =

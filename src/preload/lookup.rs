@@ -50,12 +50,7 @@ pub(crate) fn lookup(b: &[u8], l: &Layout, codes: &CodeTable, host: &str) -> Opt
 
 /// Probes the host's label suffixes longest first (a congruent match, then
 /// each superdomain, nearest first), then the TLD itself.
-fn lookup_in<const N: usize>(
-    b: &[u8],
-    l: &Layout,
-    codes: &CodeTable,
-    host: &str,
-) -> Option<Hit> {
+fn lookup_in<const N: usize>(b: &[u8], l: &Layout, codes: &CodeTable, host: &str) -> Option<Hit> {
     let hb = host.as_bytes();
     let (rest_len, tld_name) = split_tld(hb)?;
     let tld = find_tld(b, l, tld_name)?;
@@ -63,7 +58,7 @@ fn lookup_in<const N: usize>(
         let rest = &hb[..rest_len];
         // Filled in place: returned by value, the arrays would be copied.
         let mut q = Suffixes::<N>::new();
-        if !q.fill(rest, l.max_labels) {
+        if !q.fill(hb, rest_len, l.max_labels) {
             return None;
         }
         if tld.bucket_count > 0 && q.count > 0 {
@@ -135,14 +130,16 @@ impl<const N: usize> Suffixes<N> {
         }
     }
 
-    /// One right-to-left pass over `rest`: checks every label and hashes
+    /// One right-to-left pass over `rest` (the first `rest_len` bytes of
+    /// `host`): checks every label and hashes
     /// the suffixes of at most `max_labels` labels. False for a malformed
     /// host (an empty label, or one over 63 bytes).
     #[inline(always)]
-    fn fill(&mut self, rest: &[u8], max_labels: usize) -> bool {
+    fn fill(&mut self, host: &[u8], rest_len: usize, max_labels: usize) -> bool {
         let limit = max_labels.min(N);
         let q = self;
-        let mut hasher = SuffixHasher::new(rest);
+        let rest = &host[..rest_len.min(host.len())];
+        let mut hasher = SuffixHasher::new(host, rest.len());
         let mut label_len = 0usize;
         for (i, &c) in rest.iter().enumerate().rev() {
             if c != b'.' {
@@ -313,7 +310,9 @@ mod tests {
                     for (_, r) in pair {
                         let name = decoder.decode(rec, r.name_at, r.bits).unwrap();
                         let host = format!("{}.{tld_name}", String::from_utf8(name).unwrap());
-                        let m = list.lookup(&host).expect("a record after an equal fingerprint");
+                        let m = list
+                            .lookup(&host)
+                            .expect("a record after an equal fingerprint");
                         assert_eq!((m.name, m.include_subdomains), (host.as_str(), r.isd));
                     }
                     shared += 1;
