@@ -38,7 +38,7 @@ pub(crate) fn parse(out: &mut dyn Write, json: bool, value: &OsString) -> Result
     let mut lines = Lines::new(stdin.lock(), MAX_LINE);
     lines.keep_blank = true;
     let mut status = 0;
-    while let Some(item) = lines.next_item()? {
+    lines.for_each(|item| {
         let code = match item {
             Item::Text(v) => parse_one(out, json, v.as_bytes())?,
             Item::Blank(_) => parse_one(out, json, b"")?,
@@ -54,7 +54,8 @@ pub(crate) fn parse(out: &mut dyn Write, json: bool, value: &OsString) -> Result
             }
         };
         status = status.max(code);
-    }
+        Ok::<(), CliError>(())
+    })?;
     Ok(status)
 }
 
