@@ -324,7 +324,13 @@ pub(crate) fn shown(bytes: &[u8]) -> String {
 /// `s` with control characters and backslashes escaped, so that an echoed
 /// value can forge neither a field separator nor a line.
 pub(crate) fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() || c == '\\') {
+    // Printable ASCII but the backslash (most values) is looked at a byte
+    // at a time, without an early exit, so that the test runs on whole
+    // vectors; anything else is looked at a character at a time.
+    let printable = s
+        .bytes()
+        .fold(true, |ok, b| ok & matches!(b, b' '..=b'~') & (b != b'\\'));
+    if printable || !s.chars().any(|c| c.is_control() || c == '\\') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);

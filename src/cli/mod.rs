@@ -830,6 +830,11 @@ static LINE_BUFFERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 /// Ends an output line: a newline, and a flush when line-buffered.
 pub(crate) fn end_line(out: &mut dyn Write) -> Result<(), CliError> {
     out.write_all(b"\n")?;
+    line_written(out)
+}
+
+/// After a line written with its newline: a flush when line-buffered.
+pub(crate) fn line_written(out: &mut dyn Write) -> Result<(), CliError> {
     if LINE_BUFFERED.load(std::sync::atomic::Ordering::Relaxed) {
         out.flush()?;
     }

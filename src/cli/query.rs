@@ -12,7 +12,7 @@ use hsts::{CanonicalHost, Outcome, RequestContext, Transport, Upgrade};
 
 use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
 use super::sync_cmd::FleetArgs;
-use super::{end_line, line, CliError, Ctx};
+use super::{line, line_written, CliError, Ctx};
 
 /// The raw bytes of an argument (arguments need not be UTF-8).
 fn os_bytes(s: &OsString) -> Vec<u8> {
@@ -132,8 +132,8 @@ pub(crate) fn check(
                     known += u64::from(yes);
                     if mode == CheckOutput::Plain {
                         out.write_all(escape(given).as_bytes())?;
-                        out.write_all(if yes { b"\thttps" } else { b"\thttp" })?;
-                        end_line(out)?;
+                        out.write_all(if yes { b"\thttps\n" } else { b"\thttp\n" })?;
+                        line_written(out)?;
                     }
                     return Ok(());
                 }
@@ -141,8 +141,8 @@ pub(crate) fn check(
                     // An IP literal is never a known host (§8.3 step 3).
                     if mode == CheckOutput::Plain {
                         out.write_all(escape(given).as_bytes())?;
-                        out.write_all(b"\thttp")?;
-                        end_line(out)?;
+                        out.write_all(b"\thttp\n")?;
+                        line_written(out)?;
                     }
                     return Ok(());
                 }
