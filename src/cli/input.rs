@@ -324,13 +324,7 @@ pub(crate) fn shown(bytes: &[u8]) -> String {
 /// `s` with control characters and backslashes escaped, so that an echoed
 /// value can forge neither a field separator nor a line.
 pub(crate) fn escape(s: &str) -> Cow<'_, str> {
-    // Printable ASCII but the backslash (most values) is looked at a byte
-    // at a time, without an early exit, so that the test runs on whole
-    // vectors; anything else is looked at a character at a time.
-    let printable = s
-        .bytes()
-        .fold(true, |ok, b| ok & matches!(b, b' '..=b'~') & (b != b'\\'));
-    if printable || !s.chars().any(|c| c.is_control() || c == '\\') {
+    if printable_ascii(s.as_bytes()) || !s.chars().any(|c| c.is_control() || c == '\\') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -345,6 +339,38 @@ pub(crate) fn escape(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Whether `s` is printable ASCII without a backslash (what most echoed
+/// values are, and need no escaping), eight bytes at a time.
+fn printable_ascii(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` that is not ' '..='~' or is '\\'.
+    // With the high bits cleared, adding c to a byte carries into its high
+    // bit exactly when the byte is at least 0x80 - c, and never into the
+    // next byte.
+    let unprintable = |x: u64| {
+        let low = x & !HIGH;
+        let below_space = !low.wrapping_add(ONES * (0x80 - 0x20)) & HIGH;
+        let delete = low.wrapping_add(ONES) & HIGH;
+        let backslash = !(low ^ (ONES * 0x5c)).wrapping_add(ONES * 0x7f) & HIGH;
+        (x & HIGH) | below_space | delete | backslash
+    };
+    let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let n = s.len();
+    if n < 8 {
+        return s.iter().all(|&b| matches!(b, b' '..=b'~') && b != b'\\');
+    }
+    let mut bad = 0;
+    let mut at = 0;
+    while at + 8 < n {
+        bad |= unprintable(word(at));
+        at += 8;
+    }
+    // The last eight bytes, which may overlap the word before.
+    bad |= unprintable(word(n - 8));
+    bad == 0
 }
 
 #[cfg(test)]
@@ -556,6 +582,20 @@ mod tests {
             )
         );
         assert_eq!(got[2], "b.example");
+    }
+
+    #[test]
+    fn printable_ascii_a_word_at_a_time() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    let expected = (b' '..=b'~').contains(&b) && b != b'\\';
+                    assert_eq!(printable_ascii(&s), expected, "{b} at {at} of {len}");
+                }
+            }
+        }
     }
 
     #[test]
