@@ -374,45 +374,40 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Byte flags for [`scan`]'s names of up to 64 octets: letters, digits
-/// and `_` have none.
-const F_DOT: u8 = 1;
-const F_HYPHEN: u8 = 2;
-const F_UPPER: u8 = 4;
-const F_BAD: u8 = 8;
-static FLAGS: [u8; 256] = {
-    let mut t = [F_BAD; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = match b as u8 {
-            b'a'..=b'z' | b'0'..=b'9' | b'_' => 0,
-            b'-' => F_HYPHEN,
-            b'A'..=b'Z' => F_UPPER,
-            b'.' => F_DOT,
-            _ => F_BAD,
-        };
-        b += 1;
-    }
-    t
-};
-
 /// One pass over `name`: see [`Scan`]. A name of up to 64 octets (nearly
-/// every name) is read without a branch per byte: the pass gathers the
-/// flags of all its bytes and the positions of its dots and hyphens as bit
-/// masks, and the label rules are then tests on those masks.
+/// every name) is read eight bytes at a time, without a branch per byte:
+/// each word gives which of its bytes are bad, upper case, dots and
+/// hyphens ([`word_classes`]), gathered as bit masks over the name, and
+/// the label rules are then tests on those masks.
 fn scan(name: &[u8]) -> Scan {
     let n = name.len();
     if n == 0 || n > 64 {
         return scan_long(name);
     }
-    let (mut any, mut dots, mut hyphens) = (0u8, 0u64, 0u64);
-    for (i, &b) in name.iter().enumerate() {
-        let f = FLAGS[usize::from(b)];
-        any |= f;
-        dots |= u64::from(f & F_DOT) << i;
-        hyphens |= u64::from((f & F_HYPHEN) >> 1) << i;
+    let (mut bad, mut upper, mut dots, mut hyphens) = (0, 0, 0u64, 0u64);
+    let mut gather = |word: [u8; 8], at: usize| {
+        let c = word_classes(u64::from_le_bytes(word));
+        bad |= c.bad;
+        upper |= c.upper;
+        dots |= c.dots << at;
+        hyphens |= c.hyphens << at;
+    };
+    if n <= 8 {
+        // Padded with a letter, which changes nothing.
+        let mut word = [b'a'; 8];
+        word[..n].copy_from_slice(name);
+        gather(word, 0);
+    } else {
+        let mut at = 0;
+        while at + 8 < n {
+            gather(name[at..at + 8].try_into().expect("8 bytes"), at);
+            at += 8;
+        }
+        // The last eight bytes, which may overlap the word before: the
+        // masks are ORed, so a byte seen twice counts once.
+        gather(name[n - 8..].try_into().expect("8 bytes"), n - 8);
     }
-    if any & F_BAD != 0 {
+    if bad != 0 {
         return Scan::Other;
     }
     // An empty label: a dot first, last, or after another dot; or a label
@@ -433,8 +428,48 @@ fn scan(name: &[u8]) -> Scan {
     {
         return Scan::Other;
     }
-    Scan::Plain {
-        upper: any & F_UPPER != 0,
+    Scan::Plain { upper: upper != 0 }
+}
+
+/// What [`word_classes`] finds in eight bytes.
+struct WordClasses {
+    /// Non-zero if a byte is not a letter, digit, `-`, `_` or `.`.
+    bad: u64,
+    /// Non-zero if a byte is an upper-case letter.
+    upper: u64,
+    /// Bit i set if byte i is a dot.
+    dots: u64,
+    /// Bit i set if byte i is a hyphen.
+    hyphens: u64,
+}
+
+/// The classes of the eight bytes of `x` (byte i is bits 8i..8i+8), all
+/// at once. Each test leaves its answer in the high bit of each byte: with
+/// the high bits cleared, adding `0x80 - c` to a byte carries into its
+/// high bit exactly when the byte is at least `c`, and never into the next
+/// byte.
+#[inline(always)]
+fn word_classes(x: u64) -> WordClasses {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = x & !HIGH;
+    let at_least = |v: u64, c: u8| v.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
+    let equal = |c: u8| !(low ^ (ONES * u64::from(c))).wrapping_add(ONES * 0x7f) & HIGH;
+    // Setting bit 5 lowers A-Z onto a-z, and moves no other byte into it.
+    let folded = low | ONES * 0x20;
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    let upper = letter & !(low << 2);
+    let digit = at_least(low, b'0') & !at_least(low, b'9' + 1);
+    let dot = equal(b'.');
+    let hyphen = equal(b'-');
+    let fine = letter | digit | dot | hyphen | equal(b'_');
+    // One bit per byte, byte i at bit i.
+    let pack = |m: u64| (m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    WordClasses {
+        bad: (x & HIGH) | (fine ^ HIGH),
+        upper,
+        dots: pack(dot),
+        hyphens: pack(hyphen),
     }
 }
 
