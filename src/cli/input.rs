@@ -323,8 +323,18 @@ pub(crate) fn shown(bytes: &[u8]) -> String {
 
 /// `s` with control characters and backslashes escaped, so that an echoed
 /// value can forge neither a field separator nor a line.
+#[inline]
 pub(crate) fn escape(s: &str) -> Cow<'_, str> {
-    if printable_ascii(s.as_bytes()) || !s.chars().any(|c| c.is_control() || c == '\\') {
+    if printable_ascii(s.as_bytes()) {
+        return Cow::Borrowed(s);
+    }
+    escape_chars(s)
+}
+
+/// [`escape`] a character at a time.
+#[cold]
+fn escape_chars(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() || c == '\\') {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -343,6 +353,7 @@ pub(crate) fn escape(s: &str) -> Cow<'_, str> {
 
 /// Whether `s` is printable ASCII without a backslash (what most echoed
 /// values are, and need no escaping), eight bytes at a time.
+#[inline]
 fn printable_ascii(s: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
