@@ -412,7 +412,7 @@ fn scan(name: &[u8]) -> Scan {
     }
     // An empty label: a dot first, last, or after another dot; or a label
     // of 64 octets (with n <= 64, only a name without a dot has one).
-    if dots & (1 | 1 << (n - 1) | dots << 1) != 0 || (dots == 0 && n > MAX_LABEL_LEN) {
+    if dots & (1 | (1 << (n - 1)) | (dots << 1)) != 0 || (dots == 0 && n > MAX_LABEL_LEN) {
         return Scan::Other;
     }
     // An A-label has "--" at its third and fourth octets: only a name with
@@ -456,7 +456,7 @@ fn word_classes(x: u64) -> WordClasses {
     let at_least = |v: u64, c: u8| v.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
     let equal = |c: u8| !(low ^ (ONES * u64::from(c))).wrapping_add(ONES * 0x7f) & HIGH;
     // Setting bit 5 lowers A-Z onto a-z, and moves no other byte into it.
-    let folded = low | ONES * 0x20;
+    let folded = low | (ONES * 0x20);
     let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
     let upper = letter & !(low << 2);
     let digit = at_least(low, b'0') & !at_least(low, b'9' + 1);
