@@ -3,10 +3,10 @@
 use std::ffi::OsString;
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use url::Url;
 
-use chrono::{DateTime, Utc};
 use hsts::host::{self, Host};
 use hsts::StsHeader;
 use hsts::{CanonicalHost, InContext, Outcome, RequestContext, Transport, Upgrade};
