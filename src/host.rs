@@ -351,7 +351,7 @@ enum Scan {
     Other,
 }
 
-/// Byte classes for [`scan`]: one table read per byte instead of a chain
+/// Byte classes for [`scan_long`]: one table read per byte instead of a chain
 /// of range tests.
 const BAD: u8 = 0;
 const LDH: u8 = 1;
@@ -374,8 +374,108 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// One pass over `name`: see [`Scan`].
+/// One pass over `name`: see [`Scan`]. A name of up to 64 octets (nearly
+/// every name) is read eight bytes at a time, without a branch per byte:
+/// each word gives which of its bytes are bad, upper case, dots and
+/// hyphens ([`word_classes`]), gathered as bit masks over the name, and
+/// the label rules are then tests on those masks.
 fn scan(name: &[u8]) -> Scan {
+    let n = name.len();
+    if n == 0 || n > 64 {
+        return scan_long(name);
+    }
+    let (mut bad, mut upper, mut dots, mut hyphens) = (0, 0, 0u64, 0u64);
+    let mut gather = |word: [u8; 8], at: usize| {
+        let c = word_classes(u64::from_le_bytes(word));
+        bad |= c.bad;
+        upper |= c.upper;
+        dots |= c.dots << at;
+        hyphens |= c.hyphens << at;
+    };
+    if n <= 8 {
+        // Padded with a letter, which changes nothing.
+        let mut word = [b'a'; 8];
+        word[..n].copy_from_slice(name);
+        gather(word, 0);
+    } else {
+        let mut at = 0;
+        while at + 8 < n {
+            gather(name[at..at + 8].try_into().expect("8 bytes"), at);
+            at += 8;
+        }
+        // The last eight bytes, which may overlap the word before: the
+        // masks are ORed, so a byte seen twice counts once.
+        gather(name[n - 8..].try_into().expect("8 bytes"), n - 8);
+    }
+    if bad != 0 {
+        return Scan::Other;
+    }
+    // An empty label: a dot first, last, or after another dot; or a label
+    // of 64 octets (with n <= 64, only a name without a dot has one).
+    if dots & (1 | (1 << (n - 1)) | (dots << 1)) != 0 || (dots == 0 && n > MAX_LABEL_LEN) {
+        return Scan::Other;
+    }
+    // An A-label has "--" at its third and fourth octets: only a name with
+    // two hyphens in a row has its labels looked at.
+    if hyphens & (hyphens >> 1) != 0 && name.split(|&b| b == b'.').any(is_a_label) {
+        return Scan::Other;
+    }
+    // A numeric last label (decimal, or 0x hex) makes the name IPv4 or
+    // invalid: the full path decides.
+    let last = &name[64 - dots.leading_zeros() as usize..];
+    if last.iter().all(u8::is_ascii_digit)
+        || (last.len() > 1 && last[0] == b'0' && matches!(last[1], b'x' | b'X'))
+    {
+        return Scan::Other;
+    }
+    Scan::Plain { upper: upper != 0 }
+}
+
+/// What [`word_classes`] finds in eight bytes.
+struct WordClasses {
+    /// Non-zero if a byte is not a letter, digit, `-`, `_` or `.`.
+    bad: u64,
+    /// Non-zero if a byte is an upper-case letter.
+    upper: u64,
+    /// Bit i set if byte i is a dot.
+    dots: u64,
+    /// Bit i set if byte i is a hyphen.
+    hyphens: u64,
+}
+
+/// The classes of the eight bytes of `x` (byte i is bits 8i..8i+8), all
+/// at once. Each test leaves its answer in the high bit of each byte: with
+/// the high bits cleared, adding `0x80 - c` to a byte carries into its
+/// high bit exactly when the byte is at least `c`, and never into the next
+/// byte.
+#[inline(always)]
+fn word_classes(x: u64) -> WordClasses {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = x & !HIGH;
+    let at_least = |v: u64, c: u8| v.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
+    let equal = |c: u8| !(low ^ (ONES * u64::from(c))).wrapping_add(ONES * 0x7f) & HIGH;
+    // Setting bit 5 lowers A-Z onto a-z, and moves no other byte into it.
+    let folded = low | (ONES * 0x20);
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    let upper = letter & !(low << 2);
+    let digit = at_least(low, b'0') & !at_least(low, b'9' + 1);
+    let dot = equal(b'.');
+    let hyphen = equal(b'-');
+    let fine = letter | digit | dot | hyphen | equal(b'_');
+    // One bit per byte, byte i at bit i.
+    let pack = |m: u64| (m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    WordClasses {
+        bad: (x & HIGH) | (fine ^ HIGH),
+        upper,
+        dots: pack(dot),
+        hyphens: pack(hyphen),
+    }
+}
+
+/// [`scan`] for a name of any length, one label at a time (with a branch
+/// at each dot): the path for names over 64 octets.
+fn scan_long(name: &[u8]) -> Scan {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return Scan::Other;
     }
@@ -569,6 +669,53 @@ mod tests {
                 Ok(None) => assert_eq!(Ok(Host::Domain(h.clone())), canonicalize(name)),
                 other => assert_eq!(other.map(|_| ()), canonicalize(name).map(|_| ())),
             }
+        }
+    }
+
+    #[test]
+    fn scan_of_short_names_agrees_with_the_label_by_label_scan() {
+        // Names up to 70 octets over an alphabet that makes empty, long,
+        // numeric, hex and A-labels, and every byte in a few places.
+        let alphabet = b"abxnXN09-_.Z.";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..300_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 71) as usize;
+            let name: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (i * 3 % 60)) as usize + i * 7) % alphabet.len()])
+                .collect();
+            assert_eq!(
+                scan(&name),
+                scan_long(&name),
+                "{}",
+                String::from_utf8_lossy(&name)
+            );
+        }
+        for b in 0..=255u8 {
+            for at in [0, 1, 2, 4] {
+                let mut name = b"ab.cd".to_vec();
+                name[at] = b;
+                assert_eq!(scan(&name), scan_long(&name), "{b} at {at}");
+            }
+        }
+        for name in [
+            "a".repeat(63),
+            "a".repeat(64),
+            format!("{}.b", "a".repeat(62)),
+            format!("b.{}", "a".repeat(62)),
+            format!("b.{}", "a".repeat(63)),
+            "a.xn--b".into(),
+            "xn--b.a".into(),
+            "a--b.c".into(),
+            "a.b--".into(),
+            "a.0x".into(),
+            "a.0X1".into(),
+            "a.0".into(),
+            "a.1b".into(),
+        ] {
+            assert_eq!(scan(name.as_bytes()), scan_long(name.as_bytes()), "{name}");
         }
     }
 

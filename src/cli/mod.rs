@@ -735,7 +735,10 @@ fn load_psl(path: &std::path::Path) -> Result<SuffixList, CliError> {
     SuffixList::parse(&text).map_err(|e| fail(e.to_string()))
 }
 
-fn run(ctx: &Ctx, command: Command, out: &mut dyn Write) -> Result<u8, CliError> {
+/// Runs a command. Generic over the writer so that `check`, which writes a
+/// line per input line, writes into the buffered stdout without a virtual
+/// call per write; the other commands take it as `&mut dyn Write`.
+fn run<W: Write>(ctx: &Ctx, command: Command, out: &mut W) -> Result<u8, CliError> {
     match command {
         Command::Parse { json, value, .. } => query::parse(out, json, &value),
         Command::Check {
@@ -838,10 +841,15 @@ static LINE_BUFFERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 /// Ends an output line: a newline, and a flush when line-buffered.
 pub(crate) fn end_line(out: &mut dyn Write) -> Result<(), CliError> {
     out.write_all(b"\n")?;
-    if LINE_BUFFERED.load(std::sync::atomic::Ordering::Relaxed) {
+    if line_buffered() {
         out.flush()?;
     }
     Ok(())
+}
+
+/// Whether each output line is to be flushed as it is written.
+pub(crate) fn line_buffered() -> bool {
+    LINE_BUFFERED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Writes one line, turning I/O errors into [`CliError`].

@@ -3,16 +3,17 @@
 use std::ffi::OsString;
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use url::Url;
 
 use hsts::host::{self, Host};
 use hsts::StsHeader;
-use hsts::{CanonicalHost, Outcome, RequestContext, Transport, Upgrade};
+use hsts::{CanonicalHost, InContext, Outcome, RequestContext, Transport, Upgrade};
 
 use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
 use super::sync_cmd::FleetArgs;
-use super::{end_line, line, CliError, Ctx};
+use super::{line, line_buffered, CliError, Ctx};
 
 /// The raw bytes of an argument (arguments need not be UTF-8).
 fn os_bytes(s: &OsString) -> Vec<u8> {
@@ -38,7 +39,7 @@ pub(crate) fn parse(out: &mut dyn Write, json: bool, value: &OsString) -> Result
     let mut lines = Lines::new(stdin.lock(), MAX_LINE);
     lines.keep_blank = true;
     let mut status = 0;
-    while let Some(item) = lines.next_item()? {
+    lines.for_each(|item| {
         let code = match item {
             Item::Text(v) => parse_one(out, json, v.as_bytes())?,
             Item::Blank(_) => parse_one(out, json, b"")?,
@@ -54,7 +55,8 @@ pub(crate) fn parse(out: &mut dyn Write, json: bool, value: &OsString) -> Result
             }
         };
         status = status.max(code);
-    }
+        Ok::<(), CliError>(())
+    })?;
     Ok(status)
 }
 
@@ -89,9 +91,9 @@ pub(crate) enum CheckOutput {
 }
 
 /// `hsts check [--json | --count] HOST...`.
-pub(crate) fn check(
+pub(crate) fn check<W: Write>(
     ctx: &Ctx,
-    out: &mut dyn Write,
+    out: &mut W,
     mode: CheckOutput,
     (request, fleet): (&RequestContext, &FleetArgs),
     hosts: &[String],
@@ -105,76 +107,91 @@ pub(crate) fn check(
     // the plain and --count paths.
     let mut scratch =
         CanonicalHost::new("scratch.invalid").map_err(|e| CliError::Failed(e.to_string()))?;
+    let flush = line_buffered();
     for_each_line(hosts, |item| {
-        let given = match item {
-            Item::Text(given) => given,
-            Item::Bad(bad) => {
-                status = 1;
-                return check_bad_line(out, mode, &bad);
-            }
-            // One output line per input line, so `paste` lines them up.
-            Item::Blank(n) => {
-                return match mode {
-                    CheckOutput::Count => Ok(()),
-                    CheckOutput::Plain => line(out, ""),
-                    CheckOutput::Json => line(
-                        out,
-                        &json!({"line": n, "host": "", "hsts": false, "blank": true}).to_string(),
-                    ),
-                };
-            }
-        };
-        if mode != CheckOutput::Json {
-            match scratch.set(given) {
-                Ok(None) => {
-                    let yes = store.is_known_canonical_at(&scratch, ctx.now);
-                    known += u64::from(yes);
-                    if mode == CheckOutput::Plain {
-                        out.write_all(escape(given).as_bytes())?;
-                        out.write_all(if yes { b"\thttps" } else { b"\thttp" })?;
-                        end_line(out)?;
-                    }
-                    return Ok(());
-                }
-                Ok(Some(_)) => {
-                    // An IP literal is never a known host (§8.3 step 3).
-                    if mode == CheckOutput::Plain {
-                        out.write_all(escape(given).as_bytes())?;
-                        out.write_all(b"\thttp")?;
-                        end_line(out)?;
-                    }
-                    return Ok(());
-                }
+        // The usual line, kept small: a host, answered without building
+        // anything.
+        if let (Item::Text(given), false) = (&item, mode == CheckOutput::Json) {
+            let ip = match scratch.set(given) {
+                Ok(ip) => ip,
                 Err(e) => {
                     status = 1;
                     return check_invalid(out, mode, given, &e);
                 }
+            };
+            // An IP literal is never a known host (§8.3 step 3).
+            let yes = ip.is_none() && store.is_known_canonical_at(&scratch, ctx.now);
+            known += u64::from(yes);
+            if mode == CheckOutput::Plain {
+                out.write_all(escape(given).as_bytes())?;
+                out.write_all(if yes { b"\thttps\n" } else { b"\thttp\n" })?;
+                if flush {
+                    out.flush()?;
+                }
             }
+            return Ok(());
         }
-        let (canonical, found, partition) = match host::canonicalize(given) {
-            Ok(Host::Domain(d)) => {
-                // A canonical name canonicalises to itself: no error here.
-                let found = store.lookup_at(d.as_str(), ctx.now).ok().flatten();
-                let partition = if mode == CheckOutput::Json {
-                    store.partition(&d)
-                } else {
-                    None
-                };
-                (d.into_string(), found, partition)
-            }
-            Ok(ip @ Host::Ip(_)) => (ip.to_string(), None, None),
-            Err(e) => {
-                status = 1;
-                return check_invalid(out, mode, given, &e);
-            }
-        };
-        known += u64::from(found.is_some());
-        check_answer(out, mode, (given, &canonical), found, partition)
+        check_item(
+            out,
+            mode,
+            (&store, ctx.now),
+            item,
+            (&mut status, &mut known),
+        )
     })?;
     if mode == CheckOutput::Count {
         line(out, &known.to_string())?;
     }
     Ok(status)
+}
+
+/// `check` for the items its loop does not answer itself: a bad or blank
+/// line, and any host with --json.
+#[inline(never)]
+fn check_item(
+    out: &mut dyn Write,
+    mode: CheckOutput,
+    (store, now): (&InContext<'_>, DateTime<Utc>),
+    item: Item<'_>,
+    (status, known): (&mut u8, &mut u64),
+) -> Result<(), CliError> {
+    let given = match item {
+        Item::Text(given) => given,
+        Item::Bad(bad) => {
+            *status = 1;
+            return check_bad_line(out, mode, &bad);
+        }
+        // One output line per input line, so `paste` lines them up.
+        Item::Blank(n) => {
+            return match mode {
+                CheckOutput::Count => Ok(()),
+                CheckOutput::Plain => line(out, ""),
+                CheckOutput::Json => line(
+                    out,
+                    &json!({"line": n, "host": "", "hsts": false, "blank": true}).to_string(),
+                ),
+            };
+        }
+    };
+    let (canonical, found, partition) = match host::canonicalize(given) {
+        Ok(Host::Domain(d)) => {
+            // A canonical name canonicalises to itself: no error here.
+            let found = store.lookup_at(d.as_str(), now).ok().flatten();
+            let partition = if mode == CheckOutput::Json {
+                store.partition(&d)
+            } else {
+                None
+            };
+            (d.into_string(), found, partition)
+        }
+        Ok(ip @ Host::Ip(_)) => (ip.to_string(), None, None),
+        Err(e) => {
+            *status = 1;
+            return check_invalid(out, mode, given, &e);
+        }
+    };
+    *known += u64::from(found.is_some());
+    check_answer(out, mode, (given, &canonical), found, partition)
 }
 
 /// Reports a line of stdin that could not be used.
