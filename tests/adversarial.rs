@@ -58,8 +58,11 @@ fn a_megabyte_of_unknown_directives_parses_in_linear_time() {
     assert!(large.len() > 2_000_000, "{}", large.len());
     let (a, b) = (parse_secs(&small), parse_secs(&large));
     let ratio = b / a;
+    // 300: linear is 30, quadratic 900. A busy machine once gave 214 for the
+    // linear parser with a limit of 150; the test is about the shape of the
+    // cost, so the margin to quadratic is what matters.
     assert!(
-        ratio < 150.0,
+        ratio < 300.0,
         "30x input took {ratio:.1}x the time ({a:.5}s, {b:.5}s)"
     );
     // A duplicate far into the field is still found.
