@@ -304,8 +304,16 @@ pub(crate) fn find_tld<'a>(b: &'a [u8], l: &Layout, tld: &[u8]) -> Option<Tld<'a
 /// The bit offset where bucket `i` starts (`i == bucket count`: the end).
 #[inline]
 pub(crate) fn boundary(b: &[u8], l: &Layout, i: usize) -> Option<u64> {
-    let base = u64::from(u32_at(b, l.supers + (i >> SUPER_SHIFT) * 4)?);
+    let supers = b.get(l.supers..l.offsets)?;
     let offsets = b.get(l.offsets..l.offsets + l.offsets_len)?;
+    boundary_in(supers, offsets, l, i)
+}
+
+/// [`boundary`], given the superblock and offset sections already sliced
+/// (a lookup slices them once for all its probes).
+#[inline(always)]
+pub(crate) fn boundary_in(supers: &[u8], offsets: &[u8], l: &Layout, i: usize) -> Option<u64> {
+    let base = u64::from(u32_at(supers, (i >> SUPER_SHIFT) * 4)?);
     let rel = read_bits(offsets, i as u64 * u64::from(l.width), l.width);
     (base + predicted(i, l.slope) + rel).checked_sub(l.bias)
 }

@@ -19,10 +19,9 @@ use super::code::{
     LEN_TABLE_LEN, NO_SYMBOL, SYMBOL_OF,
 };
 use super::format::{
-    find_tld, predicted, BucketHead, Layout, Tld, MAX_HOST_LEN, SUPER_SHIFT,
-    TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
+    boundary_in, find_tld, BucketHead, Layout, Tld, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS,
+    TLD_IS_ENTRY,
 };
-use crate::wire::u32_at;
 
 /// A listed name that matched: the suffix of the host from byte `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,11 +195,7 @@ impl<'a> View<'a> {
         if bucket >= l.bucket_count {
             return None;
         }
-        let at = |i: usize| -> Option<u64> {
-            let base = u64::from(u32_at(self.supers, (i >> SUPER_SHIFT) * 4)?);
-            let rel = read_bits(self.offsets, i as u64 * u64::from(l.width), l.width);
-            (base + predicted(i, l.slope) + rel).checked_sub(l.bias)
-        };
+        let at = |i| boundary_in(self.supers, self.offsets, l, i);
         let (start, end) = (at(bucket)?, at(bucket + 1)?);
         (end <= l.record_bits).then_some((start, end))
     }
