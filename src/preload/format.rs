@@ -309,10 +309,9 @@ pub(crate) fn boundary(b: &[u8], l: &Layout, i: usize) -> Option<u64> {
     boundary_in(supers, offsets, l, i)
 }
 
-/// [`boundary`], given the superblock and offset sections already sliced
-/// (a lookup slices them once for all its probes).
+/// [`boundary`], given the superblock and offset sections already sliced.
 #[inline(always)]
-pub(crate) fn boundary_in(supers: &[u8], offsets: &[u8], l: &Layout, i: usize) -> Option<u64> {
+fn boundary_in(supers: &[u8], offsets: &[u8], l: &Layout, i: usize) -> Option<u64> {
     let base = u64::from(u32_at(supers, (i >> SUPER_SHIFT) * 4)?);
     let rel = read_bits(offsets, i as u64 * u64::from(l.width), l.width);
     (base + predicted(i, l.slope) + rel).checked_sub(l.bias)
@@ -327,11 +326,25 @@ pub(crate) fn predicted(i: usize, slope: u64) -> u64 {
 /// The bit range of bucket `i` within the record stream.
 #[inline]
 pub(crate) fn bucket_range(b: &[u8], l: &Layout, i: usize) -> Option<(u64, u64)> {
+    let supers = b.get(l.supers..l.offsets)?;
+    let offsets = b.get(l.offsets..l.offsets + l.offsets_len)?;
+    bucket_range_in(supers, offsets, l, i)
+}
+
+/// [`bucket_range`], given the superblock and offset sections already
+/// sliced (a lookup slices them once for all its probes).
+#[inline(always)]
+pub(crate) fn bucket_range_in(
+    supers: &[u8],
+    offsets: &[u8],
+    l: &Layout,
+    i: usize,
+) -> Option<(u64, u64)> {
     if i >= l.bucket_count {
         return None;
     }
-    let start = boundary(b, l, i)?;
-    let end = boundary(b, l, i + 1)?;
+    let start = boundary_in(supers, offsets, l, i)?;
+    let end = boundary_in(supers, offsets, l, i + 1)?;
     (start <= end && end <= l.record_bits).then_some((start, end))
 }
 

@@ -19,7 +19,7 @@ use super::code::{
     LEN_TABLE_LEN, NO_SYMBOL, SYMBOL_OF,
 };
 use super::format::{
-    boundary_in, find_tld, BucketHead, Layout, Tld, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS,
+    bucket_range_in, find_tld, BucketHead, Layout, Tld, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS,
     TLD_IS_ENTRY,
 };
 
@@ -192,12 +192,7 @@ impl<'a> View<'a> {
     #[inline(always)]
     fn bucket_range(&self, l: &Layout, tld: &Tld<'_>, hash: u64) -> Option<(u64, u64)> {
         let bucket = tld.first_bucket as usize + reduce(hash, tld.bucket_count) as usize;
-        if bucket >= l.bucket_count {
-            return None;
-        }
-        let at = |i| boundary_in(self.supers, self.offsets, l, i);
-        let (start, end) = (at(bucket)?, at(bucket + 1)?);
-        (end <= l.record_bits).then_some((start, end))
+        bucket_range_in(self.supers, self.offsets, l, bucket)
     }
 
     /// `Some(isd)` if the bucket at `range` holds `name`, whose hash has
