@@ -154,28 +154,18 @@ impl<R: Read> Lines<R> {
                 self.start = self.searched + last + 1;
                 self.searched = self.start;
                 let (cap, keep_blank) = (self.cap, self.keep_blank);
-                match std::str::from_utf8(block) {
-                    Ok(text) => {
-                        let mut from = 0;
-                        for nl in memchr::memchr_iter(b'\n', block) {
-                            self.line += 1;
-                            let item = text_item(&text[from..nl], self.line, cap, keep_blank);
-                            from = nl + 1;
-                            if let Some(item) = item {
-                                f(item)?;
-                            }
-                        }
-                    }
-                    Err(_) => {
-                        let mut from = 0;
-                        for nl in memchr::memchr_iter(b'\n', block) {
-                            self.line += 1;
-                            let item = bytes_item(&block[from..nl], self.line, cap, keep_blank);
-                            from = nl + 1;
-                            if let Some(item) = item {
-                                f(item)?;
-                            }
-                        }
+                // Valid as a whole (the usual case), or line by line.
+                let text = std::str::from_utf8(block).ok();
+                let mut from = 0;
+                for nl in memchr::memchr_iter(b'\n', block) {
+                    self.line += 1;
+                    let item = match text {
+                        Some(text) => text_item(&text[from..nl], self.line, cap, keep_blank),
+                        None => bytes_item(&block[from..nl], self.line, cap, keep_blank),
+                    };
+                    from = nl + 1;
+                    if let Some(item) = item {
+                        f(item)?;
                     }
                 }
             }
