@@ -87,7 +87,7 @@ fn fold(a: u64, k: u64) -> u64 {
 /// The little-endian word of the 8 bytes that end at `end` (callers keep
 /// `end >= 8`; otherwise 0).
 #[inline(always)]
-fn word_ending_at(bytes: &[u8], end: usize) -> u64 {
+pub(crate) fn word_ending_at(bytes: &[u8], end: usize) -> u64 {
     match end.checked_sub(8).and_then(|s| bytes.get(s..end)) {
         Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]),
         None => 0,
@@ -98,7 +98,7 @@ fn word_ending_at(bytes: &[u8], end: usize) -> u64 {
 /// 8-byte load when the slice goes on that far (bytes past the name are
 /// masked off).
 #[inline(always)]
-fn partial_word(bytes: &[u8], start: usize, r: usize) -> u64 {
+pub(crate) fn partial_word(bytes: &[u8], start: usize, r: usize) -> u64 {
     let mask = (1u64 << (8 * r)) - 1;
     match bytes.get(start..start + 8) {
         Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) & mask,

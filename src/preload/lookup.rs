@@ -1,27 +1,25 @@
 //! Looking a host up in place, without decoding the table.
 //!
-//! One pass over the host (without its TLD) checks its labels and hashes
-//! each label suffix that a record could hold, as raw bytes, eight at a
-//! time from the right ([`SuffixHasher`]). A suffix's bucket comes from the
-//! high bits of its hash. A bucket starts with the fingerprints of its
-//! records (the low bits of their hashes, ascending, at a fixed width), so a
-//! probe reads them until it reaches the query's, and only a record with
-//! that fingerprint is decoded and compared in full: the query suffix is
-//! coded with the name code and compared bit for bit. Answers are exact: the code is prefix-free in every context, so
-//! equal bits mean equal names.
-//!
-//! Every bucket a host needs is located, and its first bytes read, before
-//! any is walked, so that their cache misses overlap instead of following
-//! one another.
+//! One right-to-left pass over the host, eight bytes at a time, finds its
+//! dots and checks its labels; the TLD (after the last dot) is found in
+//! the list's [`TldIndex`]. Each label suffix that a record could hold is
+//! hashed as raw bytes, eight at a time from the right ([`SuffixHasher`]).
+//! A suffix's bucket comes from the high bits of its hash. A bucket starts
+//! with the fingerprints of its records (the low bits of their hashes,
+//! ascending, at a fixed width), so a probe reads them until it reaches
+//! the query's, and only a record with that fingerprint is decoded and
+//! compared in full: the query suffix is coded with the name code and
+//! compared bit for bit. Answers are exact: the code is prefix-free in
+//! every context, so equal bits mean equal names.
 
 use super::code::{
-    fingerprint, read_bits, record_head, reduce, CodeTable, SuffixHasher, DOT, FINGERPRINT_BITS,
-    LEN_TABLE_LEN, NO_SYMBOL, SYMBOL_OF,
+    fingerprint, partial_word, read_bits, record_head, reduce, word_ending_at, CodeTable,
+    SuffixHasher, DOT, FINGERPRINT_BITS, LEN_TABLE_LEN, NO_SYMBOL, SYMBOL_OF,
 };
 use super::format::{
-    bucket_range_in, find_tld, BucketHead, Layout, Tld, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS,
-    TLD_IS_ENTRY,
+    bucket_range_in, BucketHead, Layout, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
 };
+use super::tld_index::{TldIndex, TldInfo};
 
 /// A listed name that matched: the suffix of the host from byte `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,83 +30,75 @@ pub(crate) struct Hit {
     pub(crate) include_subdomains: bool,
 }
 
+/// What a lookup reads besides the table's bytes: its layout and what was
+/// unpacked from it at load.
+pub(crate) struct Parts<'a> {
+    pub(crate) layout: &'a Layout,
+    pub(crate) codes: &'a CodeTable,
+    pub(crate) tlds: &'a TldIndex,
+}
+
 /// Label suffixes probed by the fast path: tables whose names (without
 /// TLD) have fewer labels than this; others take the general path, sized
 /// for the most labels a host can have.
 const SMALL: usize = 8;
 const LARGE: usize = MAX_HOST_LEN / 2 + 1;
 
+/// The longest label (RFC 1035).
+const MAX_LABEL: usize = 63;
+
 /// See [`super::PreloadList::lookup`].
-pub(crate) fn lookup(b: &[u8], l: &Layout, codes: &CodeTable, host: &str) -> Option<Hit> {
-    if l.max_labels < SMALL {
-        lookup_in::<SMALL>(b, l, codes, host)
+pub(crate) fn lookup(b: &[u8], p: &Parts<'_>, host: &str) -> Option<Hit> {
+    if p.layout.max_labels < SMALL {
+        lookup_in::<SMALL>(b, p, host)
     } else {
-        lookup_in::<LARGE>(b, l, codes, host)
+        lookup_in::<LARGE>(b, p, host)
     }
 }
 
 /// Probes the host's label suffixes longest first (a congruent match, then
 /// each superdomain, nearest first), then the TLD itself.
-fn lookup_in<const N: usize>(b: &[u8], l: &Layout, codes: &CodeTable, host: &str) -> Option<Hit> {
+fn lookup_in<const N: usize>(b: &[u8], p: &Parts<'_>, host: &str) -> Option<Hit> {
+    let l = p.layout;
     let hb = host.as_bytes();
-    let (rest_len, tld_name) = split_tld(hb)?;
-    let tld = find_tld(b, l, tld_name)?;
-    if rest_len > 0 {
-        let rest = &hb[..rest_len];
-        // Filled in place: returned by value, the arrays would be copied.
-        let mut q = Suffixes::<N>::new();
-        if !q.fill(hb, rest_len, l.max_labels) {
-            return None;
-        }
-        if tld.bucket_count > 0 && q.count > 0 {
-            let v = View::new(b, l, codes)?;
-            let mut ranges = [(0u64, 0u64); N];
-            let mut touched = 0u64;
-            for (range, &hash) in ranges.iter_mut().zip(&q.hashes[..q.count]) {
-                *range = v.bucket_range(l, &tld, hash).unwrap_or((0, 0));
-                // Read now, used later: the loads of all buckets are in
-                // flight together.
-                touched ^= read_bits(v.records, range.0, 8);
-            }
-            std::hint::black_box(touched);
-            for i in (0..q.count).rev() {
-                let start = q.starts[i];
-                let found = v.probe(l, ranges[i], fingerprint(q.hashes[i]), &rest[start..]);
-                if let Some(isd) = found {
-                    if start == 0 || isd {
-                        return Some(Hit {
-                            start,
-                            include_subdomains: isd,
-                        });
-                    }
+    // Filled in place: returned by value, the arrays would be copied.
+    let mut q = Suffixes::<N>::new();
+    let tld_start = q.scan(hb, l.max_labels)?;
+    let tld = p.tlds.find(b, l, &hb[tld_start..])?;
+    if tld.bucket_count > 0 && q.count > 0 {
+        let v = View::new(b, l, p.codes)?;
+        // The TLD's dot ends the rest of the name.
+        let rest = &hb[..tld_start - 1];
+        for i in (0..q.count).rev() {
+            let start = q.starts[i];
+            let Some(range) = v.bucket_range(l, &tld, q.hashes[i]) else {
+                continue;
+            };
+            if let Some(isd) = v.probe(l, range, fingerprint(q.hashes[i]), &rest[start..]) {
+                if start == 0 || isd {
+                    return Some(Hit {
+                        start,
+                        include_subdomains: isd,
+                    });
                 }
             }
         }
     }
     // No record matched: the TLD itself, if it is listed.
     let isd = tld.flags & TLD_INCLUDE_SUBDOMAINS != 0;
-    (tld.flags & TLD_IS_ENTRY != 0 && (rest_len == 0 || isd)).then(|| Hit {
-        start: hb.len() - tld_name.len(),
+    (tld.flags & TLD_IS_ENTRY != 0 && (tld_start == 0 || isd)).then_some(Hit {
+        start: tld_start,
         include_subdomains: isd,
     })
 }
 
-/// Splits a host into the length of the part before its TLD (0 when there
-/// is none) and the TLD; `None` for a host no table can list.
-#[inline]
-fn split_tld(hb: &[u8]) -> Option<(usize, &[u8])> {
-    if hb.is_empty() || hb.len() > MAX_HOST_LEN {
-        return None;
-    }
-    let (rest_len, tld_name) = match hb.iter().rposition(|&c| c == b'.') {
-        Some(0) => return None,
-        Some(dot) => (dot, &hb[dot + 1..]),
-        None => (0, hb),
-    };
-    if tld_name.is_empty() || tld_name.len() > 63 {
-        return None;
-    }
-    Some((rest_len, tld_name))
+/// The high bit of each byte of `w` that is `.` (exact for any byte).
+#[inline(always)]
+fn dot_bits(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (ONES * u64::from(b'.'));
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 /// The label suffixes of a host (without its TLD) that a record could
@@ -129,41 +119,62 @@ impl<const N: usize> Suffixes<N> {
         }
     }
 
-    /// One right-to-left pass over `rest` (the first `rest_len` bytes of
-    /// `host`): checks every label and hashes
-    /// the suffixes of at most `max_labels` labels. False for a malformed
-    /// host (an empty label, or one over 63 bytes).
+    /// One right-to-left pass over `host`, a word at a time: checks every
+    /// label (1..=63 bytes), notes where the TLD starts (returned) and
+    /// where each suffix of the rest of at most `max_labels` labels
+    /// starts, then hashes those suffixes. `None` for a host no table can
+    /// list: empty, too long, or with an empty or over-long label.
     #[inline(always)]
-    fn fill(&mut self, host: &[u8], rest_len: usize, max_labels: usize) -> bool {
+    fn scan(&mut self, host: &[u8], max_labels: usize) -> Option<usize> {
+        let n = host.len();
+        if n == 0 || n > MAX_HOST_LEN {
+            return None;
+        }
         let limit = max_labels.min(N);
-        let q = self;
-        let rest = &host[..rest_len.min(host.len())];
-        let mut hasher = SuffixHasher::new(host, rest.len());
-        let mut label_len = 0usize;
-        for (i, &c) in rest.iter().enumerate().rev() {
-            if c != b'.' {
-                label_len += 1;
-                continue;
+        let mut tld_start = None;
+        // Where the label being read ends.
+        let mut label_end = n;
+        let mut base = n;
+        while base > 0 {
+            let (word, from) = match base.checked_sub(8) {
+                Some(from) => (word_ending_at(host, base), from),
+                // The first bytes of the host; zero bytes are not dots.
+                None => (partial_word(host, 0, base), 0),
+            };
+            let mut dots = dot_bits(word);
+            while dots != 0 {
+                let top = 63 - dots.leading_zeros() as usize;
+                dots ^= 1 << top;
+                let dot = from + top / 8;
+                let len = label_end - dot - 1;
+                if len == 0 || len > MAX_LABEL {
+                    return None;
+                }
+                if tld_start.is_none() {
+                    tld_start = Some(dot + 1);
+                } else if self.count < limit {
+                    self.starts[self.count] = dot + 1;
+                    self.count += 1;
+                }
+                label_end = dot;
             }
-            if label_len == 0 || label_len > 63 {
-                return false;
-            }
-            label_len = 0;
-            if q.count < limit {
-                q.starts[q.count] = i + 1;
-                q.hashes[q.count] = hasher.hash_from(i + 1);
-                q.count += 1;
-            }
+            base = from;
         }
-        if label_len == 0 || label_len > 63 {
-            return false;
+        if label_end == 0 || label_end > MAX_LABEL {
+            return None;
         }
-        if q.count < limit {
-            q.starts[q.count] = 0;
-            q.hashes[q.count] = hasher.hash_from(0);
-            q.count += 1;
+        let Some(tld_start) = tld_start else {
+            return Some(0);
+        };
+        if self.count < limit {
+            self.starts[self.count] = 0;
+            self.count += 1;
         }
-        true
+        let mut hasher = SuffixHasher::new(host, tld_start - 1);
+        for (hash, &start) in self.hashes.iter_mut().zip(&self.starts[..self.count]) {
+            *hash = hasher.hash_from(start);
+        }
+        Some(tld_start)
     }
 }
 
@@ -190,7 +201,7 @@ impl<'a> View<'a> {
     /// The bit range of the bucket of TLD `tld` that a name with this hash
     /// would be in.
     #[inline(always)]
-    fn bucket_range(&self, l: &Layout, tld: &Tld<'_>, hash: u64) -> Option<(u64, u64)> {
+    fn bucket_range(&self, l: &Layout, tld: &TldInfo, hash: u64) -> Option<(u64, u64)> {
         let bucket = tld.first_bucket as usize + reduce(hash, tld.bucket_count) as usize;
         bucket_range_in(self.supers, self.offsets, l, bucket)
     }

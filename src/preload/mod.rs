@@ -48,6 +48,7 @@ mod error;
 mod format;
 mod iter;
 mod lookup;
+mod tld_index;
 mod verify;
 
 use std::borrow::Cow;
@@ -64,6 +65,7 @@ pub use format::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 use crate::wire::{self, ReadError};
 use code::CodeTable;
 use format::{Header, Layout};
+use tld_index::TldIndex;
 
 /// The table built into the crate.
 static BUILTIN_BYTES: &[u8] = include_bytes!("../../data/preload.bin");
@@ -86,6 +88,8 @@ pub struct PreloadList {
     layout: Layout,
     /// The name code, unpacked once for lookups.
     codes: CodeTable,
+    /// The short TLDs, indexed once for lookups.
+    tlds: TldIndex,
 }
 
 impl std::fmt::Debug for PreloadList {
@@ -194,11 +198,13 @@ impl PreloadList {
         let header = Header::parse(&bytes)?;
         let layout = Layout::new(&header, bytes.len())?;
         let codes = CodeTable::new(&bytes[layout.name_codes..layout.len_table]);
+        let tlds = TldIndex::new(&bytes, &layout);
         Ok(PreloadList {
             bytes,
             header,
             layout,
             codes,
+            tlds,
         })
     }
 
@@ -244,7 +250,12 @@ impl PreloadList {
     /// assert!(list.lookup("GitHub.com").is_none()); // canonicalise first
     /// ```
     pub fn lookup<'h>(&self, host: &'h str) -> Option<PreloadMatch<'h>> {
-        let hit = lookup::lookup(&self.bytes, &self.layout, &self.codes, host)?;
+        let parts = lookup::Parts {
+            layout: &self.layout,
+            codes: &self.codes,
+            tlds: &self.tlds,
+        };
+        let hit = lookup::lookup(&self.bytes, &parts, host)?;
         Some(PreloadMatch {
             name: host.get(hit.start..)?,
             include_subdomains: hit.include_subdomains,
