@@ -194,9 +194,6 @@ pub(crate) fn tld_hash(bytes: &[u8]) -> u64 {
 /// first; bits past the end read as zero.
 #[inline]
 pub(crate) fn read_bits(buf: &[u8], pos: u64, n: u32) -> u64 {
-    if n == 0 {
-        return 0;
-    }
     let byte = usize::try_from(pos >> 3).unwrap_or(usize::MAX);
     let shift = (pos & 7) as u32;
     let w = match buf.get(byte..byte.saturating_add(8)) {
@@ -210,7 +207,8 @@ pub(crate) fn read_bits(buf: &[u8], pos: u64, n: u32) -> u64 {
             w.checked_shl(8 * (8 - tail.len() as u32)).unwrap_or(0)
         }
     };
-    (w << shift) >> (64 - n)
+    // Two shifts, so that `n == 0` reads zero without a branch.
+    ((w << shift) >> 1) >> (63 - n.min(57))
 }
 
 /// The Huffman code of `sym` after `ctx`: (code, length); length 0 when the

@@ -343,8 +343,22 @@ pub(crate) fn bucket_range_in(
     if i >= l.bucket_count {
         return None;
     }
-    let start = boundary_in(supers, offsets, l, i)?;
-    let end = boundary_in(supers, offsets, l, i + 1)?;
+    let (start, end) = if (i + 1) & ((1 << SUPER_SHIFT) - 1) != 0 && l.width <= 28 {
+        // Both ends in one superblock: one base, and both corrections in
+        // one read.
+        let base = u64::from(u32_at(supers, (i >> SUPER_SHIFT) * 4)?);
+        let both = read_bits(offsets, i as u64 * u64::from(l.width), 2 * l.width);
+        let at = |i: usize, rel: u64| (base + predicted(i, l.slope) + rel).checked_sub(l.bias);
+        (
+            at(i, both >> l.width)?,
+            at(i + 1, both & ((1 << l.width) - 1))?,
+        )
+    } else {
+        (
+            boundary_in(supers, offsets, l, i)?,
+            boundary_in(supers, offsets, l, i + 1)?,
+        )
+    };
     (start <= end && end <= l.record_bits).then_some((start, end))
 }
 

@@ -275,12 +275,15 @@ fn first_at_or_above(rec: &[u8], head: &BucketHead, fp: u8) -> Option<u64> {
     let mut i = 0;
     while i < head.count {
         let k = (head.count - i).min(8);
-        let word = read_bits(rec, head.fingerprints_at + i * FP, (k * FP) as u32);
+        // The k fingerprints at the top of the word, first one highest.
+        let mut word =
+            read_bits(rec, head.fingerprints_at + i * FP, (k * FP) as u32) << (64 - k * FP);
         for j in 0..k {
-            let f = ((word >> (FP * (k - 1 - j))) & ((1 << FP) - 1)) as u8;
+            let f = (word >> (64 - FP)) as u8;
             if f >= fp {
                 return (f == fp).then_some(i + j);
             }
+            word <<= FP;
         }
         i += k;
     }
