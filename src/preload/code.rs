@@ -94,22 +94,31 @@ pub(crate) fn word_ending_at(bytes: &[u8], end: usize) -> u64 {
     }
 }
 
-/// The little-endian word of the `r` (< 8) bytes from `start`, read as one
-/// 8-byte load when the slice goes on that far (bytes past the name are
-/// masked off).
+/// The little-endian word of the `r` (< 8) bytes from `start` (zero past
+/// them, and zero for bytes outside `bytes`): one 8-byte load when the
+/// slice goes on that far, otherwise two overlapping loads of 4 or three
+/// single bytes (a copy of a variable length would call memcpy).
 #[inline(always)]
 pub(crate) fn partial_word(bytes: &[u8], start: usize, r: usize) -> u64 {
     let mask = (1u64 << (8 * r)) - 1;
-    match bytes.get(start..start + 8) {
-        Some(s) => u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) & mask,
-        // Near the end of the slice, a byte at a time (a copy of a variable
-        // length would call memcpy).
-        None => bytes
-            .get(start..start + r)
-            .unwrap_or(&[])
-            .iter()
-            .rev()
-            .fold(0, |w, &c| (w << 8) | u64::from(c)),
+    if let Some(s) = bytes.get(start..start + 8) {
+        return u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]]) & mask;
+    }
+    let Some(s) = bytes.get(start..start + r) else {
+        return 0;
+    };
+    let r = s.len();
+    if r >= 4 {
+        let lo = u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+        let hi = u32::from_le_bytes([s[r - 4], s[r - 3], s[r - 2], s[r - 1]]);
+        u64::from(lo) | u64::from(hi) << (8 * (r - 4))
+    } else if r > 0 {
+        // Byte 0, byte r/2 and byte r-1 cover 1, 2 or 3 bytes.
+        u64::from(s[0])
+            | u64::from(s[r / 2]) << (8 * (r / 2))
+            | u64::from(s[r - 1]) << (8 * (r - 1))
+    } else {
+        0
     }
 }
 
@@ -308,6 +317,28 @@ mod tests {
         assert_eq!(symbol(b'_'), None);
         assert_eq!(symbol(b'A'), None);
         assert_eq!(symbol(b'.'), Some(DOT));
+    }
+
+    /// Every start and length, in slices shorter and longer than a word:
+    /// the loads agree with reading byte by byte (zero past the slice).
+    #[test]
+    fn partial_words_read_the_bytes_they_cover() {
+        for len in 0..20usize {
+            let bytes: Vec<u8> = (0..len).map(|i| 0x41 + i as u8 * 7).collect();
+            for start in 0..=len + 2 {
+                for r in 0..8 {
+                    let want = (0..r).rev().fold(0u64, |w, i| {
+                        let c = if start + r <= len {
+                            bytes[start + i]
+                        } else {
+                            0
+                        };
+                        (w << 8) | u64::from(c)
+                    });
+                    assert_eq!(partial_word(&bytes, start, r), want, "{len} {start} {r}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -63,8 +63,8 @@ fn lookup_in<const N: usize>(b: &[u8], p: &Parts<'_>, host: &str) -> Option<Hit>
     let hb = host.as_bytes();
     // Filled in place: returned by value, the arrays would be copied.
     let mut q = Suffixes::<N>::new();
-    let tld_start = q.scan(hb, l.max_labels)?;
-    let tld = p.tlds.find(b, l, &hb[tld_start..])?;
+    let (tld_start, tld_key) = q.scan(hb, l.max_labels)?;
+    let tld = p.tlds.find(b, l, &hb[tld_start..], tld_key)?;
     if tld.bucket_count > 0 && q.count > 0 {
         let v = View::new(b, l, p.codes)?;
         // The TLD's dot ends the rest of the name.
@@ -120,12 +120,14 @@ impl<const N: usize> Suffixes<N> {
     }
 
     /// One right-to-left pass over `host`, a word at a time: checks every
-    /// label (1..=63 bytes), notes where the TLD starts (returned) and
-    /// where each suffix of the rest of at most `max_labels` labels
-    /// starts, then hashes those suffixes. `None` for a host no table can
-    /// list: empty, too long, or with an empty or over-long label.
+    /// label (1..=63 bytes), notes where the TLD starts and where each
+    /// suffix of the rest of at most `max_labels` labels starts, then
+    /// hashes those suffixes. Returns where the TLD starts, and its
+    /// [`short_key`](super::tld_index::short_key) when it has one, taken
+    /// from the last word read. `None` for a host no table can list:
+    /// empty, too long, or with an empty or over-long label.
     #[inline(always)]
-    fn scan(&mut self, host: &[u8], max_labels: usize) -> Option<usize> {
+    fn scan(&mut self, host: &[u8], max_labels: usize) -> Option<(usize, Option<u64>)> {
         let n = host.len();
         if n == 0 || n > MAX_HOST_LEN {
             return None;
@@ -135,12 +137,17 @@ impl<const N: usize> Suffixes<N> {
         // Where the label being read ends.
         let mut label_end = n;
         let mut base = n;
+        // The host's last word (up to eight bytes) and where it starts.
+        let mut last = (0, n);
         while base > 0 {
             let (word, from) = match base.checked_sub(8) {
                 Some(from) => (word_ending_at(host, base), from),
                 // The first bytes of the host; zero bytes are not dots.
                 None => (partial_word(host, 0, base), 0),
             };
+            if base == n {
+                last = (word, from);
+            }
             let mut dots = dot_bits(word);
             while dots != 0 {
                 let top = 63 - dots.leading_zeros() as usize;
@@ -163,9 +170,14 @@ impl<const N: usize> Suffixes<N> {
         if label_end == 0 || label_end > MAX_LABEL {
             return None;
         }
-        let Some(tld_start) = tld_start else {
-            return Some(0);
-        };
+        let tld_start = tld_start.unwrap_or(0);
+        // A TLD of at most 7 bytes lies in the last word, above its start.
+        let tld_len = n - tld_start;
+        let key =
+            (tld_len <= 7).then(|| last.0 >> (8 * (tld_start - last.1)) | (tld_len as u64) << 56);
+        if tld_start == 0 {
+            return Some((0, key));
+        }
         if self.count < limit {
             self.starts[self.count] = 0;
             self.count += 1;
@@ -174,7 +186,7 @@ impl<const N: usize> Suffixes<N> {
         for (hash, &start) in self.hashes.iter_mut().zip(&self.starts[..self.count]) {
             *hash = hasher.hash_from(start);
         }
-        Some(tld_start)
+        Some((tld_start, key))
     }
 }
 
@@ -325,6 +337,26 @@ mod tests {
         }
         // About one bucket in twenty has such a pair with 7-bit fingerprints.
         assert!(shared > 100, "{shared} pairs");
+    }
+
+    /// The TLD key taken from the scan's last word is the TLD's own, for
+    /// hosts shorter and longer than a word and TLDs of every length.
+    #[test]
+    fn the_scan_keys_the_tld_it_found() {
+        use super::super::tld_index::short_key;
+        for tld in ["a", "dev", "com", "abcdefg", "abcdefgh", "photography"] {
+            for rest in ["", "x", "ab.c", "example", "a.b.c.d.e.f.g.h.example"] {
+                let host = if rest.is_empty() {
+                    tld.to_owned()
+                } else {
+                    format!("{rest}.{tld}")
+                };
+                let mut q = Suffixes::<SMALL>::new();
+                let (start, key) = q.scan(host.as_bytes(), 3).unwrap();
+                assert_eq!(&host[start..], tld);
+                assert_eq!(key, short_key(tld.as_bytes()), "{host}");
+            }
+        }
     }
 
     #[test]

@@ -114,12 +114,19 @@ impl TldIndex {
         }
     }
 
-    /// The TLD `name`: from the index when it is short, otherwise through
+    /// The TLD `name`, whose [`short_key`] is `key` (a lookup has the
+    /// word at hand): from the index when it is short, otherwise through
     /// the table's slots.
     #[inline(always)]
-    pub(crate) fn find(&self, b: &[u8], l: &Layout, name: &[u8]) -> Option<TldInfo> {
+    pub(crate) fn find(
+        &self,
+        b: &[u8],
+        l: &Layout,
+        name: &[u8],
+        key: Option<u64>,
+    ) -> Option<TldInfo> {
         let slots = || find_tld(b, l, name).map(TldInfo::from);
-        match short_key(name) {
+        match key {
             None => slots(),
             Some(key) => match self.find_short(key) {
                 None if !self.complete => slots(),
@@ -173,7 +180,7 @@ mod tests {
         for t in tlds(b, l) {
             let via_slots = find_tld(b, l, t.name).map(TldInfo::from);
             let short_name = t.name.len() <= MAX_SHORT;
-            assert_eq!(index.find(b, l, t.name), via_slots);
+            assert_eq!(index.find(b, l, t.name, short_key(t.name)), via_slots);
             assert_eq!(via_slots, Some(TldInfo::from(t)));
             short += usize::from(short_name);
         }
@@ -188,7 +195,7 @@ mod tests {
             b"ab.cd",
         ] {
             assert_eq!(
-                index.find(b, l, name),
+                index.find(b, l, name, short_key(name)),
                 find_tld(b, l, name).map(TldInfo::from)
             );
         }
