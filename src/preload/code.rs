@@ -230,31 +230,72 @@ pub(crate) fn name_code(codes: &[u8], ctx: usize, sym: usize) -> (u64, u32) {
     }
 }
 
+/// Rows and columns of [`CodeTable`]: one per symbol, and a last one of
+/// zeros that every byte outside the alphabet falls into.
+const PADDED: usize = SYMBOLS + 1;
+
 /// The name code unpacked for lookups: `(length << 16) | code` for each
 /// (context, symbol) pair, 0 for a pair that never occurs (or whose entry
 /// is out of range: such an entry then matches nothing).
 #[derive(Clone)]
-pub(crate) struct CodeTable(Box<[u32; SYMBOLS * SYMBOLS]>);
+pub(crate) struct CodeTable(Box<[u32; PADDED * PADDED]>);
 
 impl CodeTable {
     /// Unpacks the name code table of a compiled table.
     pub(crate) fn new(codes: &[u8]) -> CodeTable {
-        let mut t = Box::new([0u32; SYMBOLS * SYMBOLS]);
+        let mut t = Box::new([0u32; PADDED * PADDED]);
         for ctx in 0..SYMBOLS {
             for sym in 0..SYMBOLS {
                 let (code, len) = name_code(codes, ctx, sym);
                 if (1..=MAX_NAME_CODE).contains(&len) && code >> len == 0 {
-                    t[ctx * SYMBOLS + sym] = (len << 16) | code as u32;
+                    t[ctx * PADDED + sym] = (len << 16) | code as u32;
                 }
             }
         }
         CodeTable(t)
     }
 
-    /// `(length << 16) | code` of `sym` after `ctx`; 0 if none.
+    /// `(length << 16) | code` of `sym` after `ctx`; 0 if none, and for
+    /// either outside the alphabet (such as [`NO_SYMBOL`]). The index is
+    /// in bounds by construction, so there is no check to branch on.
     #[inline(always)]
     pub(crate) fn get(&self, ctx: usize, sym: usize) -> u32 {
-        self.0.get(ctx * SYMBOLS + sym).copied().unwrap_or(0)
+        self.0[ctx.min(SYMBOLS) * PADDED + sym.min(SYMBOLS)]
+    }
+}
+
+/// The length code unpacked for walking records: for each value of the
+/// next [`LEN_PEEK`] bits, how far the record they start goes, or 0 when
+/// they start an escape or no code at all (then [`record_head`] decides).
+#[derive(Clone)]
+pub(crate) struct StepTable(Box<[u16; 1 << LEN_PEEK]>);
+
+impl StepTable {
+    /// Unpacks the length code's decode table of a compiled table.
+    pub(crate) fn new(len_table: &[u8]) -> StepTable {
+        let mut t = Box::new([0u16; 1 << LEN_PEEK]);
+        for (peek, step) in t.iter_mut().enumerate() {
+            let Some(e) = len_table.get(peek * 2..peek * 2 + 2) else {
+                continue;
+            };
+            let e = u16::from_le_bytes([e[0], e[1]]);
+            let (cl, sym) = (e & 15, e >> 4);
+            if cl != 0 && u32::from(cl) <= LEN_PEEK && sym != ESC {
+                // The length is at most 2^11 − 1 bits, the code at most 10.
+                *step = cl + (sym >> 1);
+            }
+        }
+        StepTable(t)
+    }
+
+    /// Where the record at bit `p` ends, if its length is not escaped.
+    #[inline(always)]
+    pub(crate) fn end_of(&self, rec: &[u8], p: u64) -> Option<u64> {
+        let peek = read_bits(rec, p, LEN_PEEK) as usize;
+        match self.0[peek & ((1 << LEN_PEEK) - 1)] {
+            0 => None,
+            step => Some(p + u64::from(step)),
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 
 use super::code::{
     fingerprint, partial_word, read_bits, record_head, reduce, word_ending_at, CodeTable,
-    SuffixHasher, DOT, FINGERPRINT_BITS, LEN_TABLE_LEN, NO_SYMBOL, SYMBOL_OF,
+    StepTable, SuffixHasher, DOT, FINGERPRINT_BITS, LEN_TABLE_LEN, SYMBOL_OF,
 };
 use super::format::{
     bucket_range_in, BucketHead, Layout, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
@@ -35,6 +35,7 @@ pub(crate) struct Hit {
 pub(crate) struct Parts<'a> {
     pub(crate) layout: &'a Layout,
     pub(crate) codes: &'a CodeTable,
+    pub(crate) steps: &'a StepTable,
     pub(crate) tlds: &'a TldIndex,
 }
 
@@ -66,7 +67,7 @@ fn lookup_in<const N: usize>(b: &[u8], p: &Parts<'_>, host: &str) -> Option<Hit>
     let (tld_start, tld_key) = q.scan(hb, l.max_labels)?;
     let tld = p.tlds.find(b, l, &hb[tld_start..], tld_key)?;
     if tld.bucket_count > 0 && q.count > 0 {
-        let v = View::new(b, l, p.codes)?;
+        let v = View::new(b, l, p.codes, p.steps)?;
         // The TLD's dot ends the rest of the name.
         let rest = &hb[..tld_start - 1];
         for i in (0..q.count).rev() {
@@ -193,6 +194,7 @@ impl<const N: usize> Suffixes<N> {
 /// The sections a lookup reads, sliced once per lookup.
 struct View<'a> {
     codes: &'a CodeTable,
+    steps: &'a StepTable,
     len_table: &'a [u8],
     supers: &'a [u8],
     offsets: &'a [u8],
@@ -200,9 +202,15 @@ struct View<'a> {
 }
 
 impl<'a> View<'a> {
-    fn new(b: &'a [u8], l: &Layout, codes: &'a CodeTable) -> Option<View<'a>> {
+    fn new(
+        b: &'a [u8],
+        l: &Layout,
+        codes: &'a CodeTable,
+        steps: &'a StepTable,
+    ) -> Option<View<'a>> {
         Some(View {
             codes,
+            steps,
             len_table: b.get(l.len_table..l.len_table + LEN_TABLE_LEN)?,
             supers: b.get(l.supers..l.offsets)?,
             offsets: b.get(l.offsets..l.offsets + l.offsets_len)?,
@@ -232,7 +240,10 @@ impl<'a> View<'a> {
         let mut i = first_at_or_above(rec, &head, fp)?;
         let mut p = head.records_at;
         for _ in 0..i {
-            p = record_head(self.len_table, rec, p)?.end();
+            p = match self.steps.end_of(rec, p) {
+                Some(end) => end,
+                None => record_head(self.len_table, rec, p)?.end(),
+            };
         }
         while i < head.count && p < end && head.fingerprint(rec, i) == fp {
             let r = record_head(self.len_table, rec, p)?;
@@ -252,11 +263,10 @@ impl<'a> View<'a> {
         let (mut acc, mut pending, mut done) = (0u64, 0u32, 0u64);
         let mut ctx = DOT;
         for &c in name.iter().rev() {
-            let s = SYMBOL_OF[usize::from(c)];
-            if s == NO_SYMBOL {
-                return false;
-            }
-            let e = self.codes.get(ctx, usize::from(s));
+            let s = usize::from(SYMBOL_OF[usize::from(c)]);
+            // 0 for a pair that never occurs, or a byte outside the
+            // alphabet (NO_SYMBOL).
+            let e = self.codes.get(ctx, s);
             let len = e >> 16;
             if len == 0 {
                 return false;
@@ -272,7 +282,7 @@ impl<'a> View<'a> {
                 }
                 done += 32;
             }
-            ctx = usize::from(s);
+            ctx = s;
         }
         done + u64::from(pending) == bits
             && read_bits(rec, at + done, pending) == acc & ((1u64 << pending) - 1)
@@ -357,6 +367,29 @@ mod tests {
                 assert_eq!(key, short_key(tld.as_bytes()), "{host}");
             }
         }
+    }
+
+    /// For every value of the peeked bits, the unpacked step ends a record
+    /// where its decoded header says it ends, and leaves escapes and bad
+    /// codes to the header.
+    #[test]
+    fn steps_agree_with_record_heads() {
+        let list = PreloadList::builtin();
+        let (b, l) = (list.as_bytes(), &list.layout);
+        let len_table = &b[l.len_table..l.len_table + LEN_TABLE_LEN];
+        let (mut stepped, mut left) = (0, 0);
+        for peek in 0u64..1 << 10 {
+            let bytes = (peek << 54).to_be_bytes();
+            let head = record_head(len_table, &bytes, 0);
+            match list.steps.end_of(&bytes, 0) {
+                Some(end) => {
+                    assert_eq!(head.map(|h| h.end()), Some(end), "{peek:010b}");
+                    stepped += 1;
+                }
+                None => left += 1,
+            }
+        }
+        assert!(stepped > 900 && left > 0, "{stepped} {left}");
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub use error::{BucketFault, Corruption, PreloadError, RecordFault, TldFault};
 pub use format::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 
 use crate::wire::{self, ReadError};
-use code::CodeTable;
+use code::{CodeTable, StepTable};
 use format::{Header, Layout};
 use tld_index::TldIndex;
 
@@ -88,6 +88,8 @@ pub struct PreloadList {
     layout: Layout,
     /// The name code, unpacked once for lookups.
     codes: CodeTable,
+    /// The length code, unpacked once for walking records.
+    steps: StepTable,
     /// The short TLDs, indexed once for lookups.
     tlds: TldIndex,
 }
@@ -198,12 +200,15 @@ impl PreloadList {
         let header = Header::parse(&bytes)?;
         let layout = Layout::new(&header, bytes.len())?;
         let codes = CodeTable::new(&bytes[layout.name_codes..layout.len_table]);
+        let len_table = layout.len_table..layout.len_table + code::LEN_TABLE_LEN;
+        let steps = StepTable::new(bytes.get(len_table).unwrap_or(&[]));
         let tlds = TldIndex::new(&bytes, &layout);
         Ok(PreloadList {
             bytes,
             header,
             layout,
             codes,
+            steps,
             tlds,
         })
     }
@@ -253,6 +258,7 @@ impl PreloadList {
         let parts = lookup::Parts {
             layout: &self.layout,
             codes: &self.codes,
+            steps: &self.steps,
             tlds: &self.tlds,
         };
         let hit = lookup::lookup(&self.bytes, &parts, host)?;
