@@ -212,4 +212,4 @@ pub use private::{PrivateInContext, PrivateOptions, PrivateSession};
 pub use psl::{PslError, SuffixList, SuffixSource};
 pub use shared::{SaveOptions, SharedHstsStore, SharedInContext};
 pub use store::HstsStore;
-pub use upgrade::{secure_url, Upgrade};
+pub use upgrade::{secure_url, Upgrade, UrlText};

@@ -19,6 +19,8 @@
 //! assert_eq!(store.upgrade_at(&ws, now).url(&ws).as_str(), "wss://example.com:8080/chat");
 //! ```
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use url::Url;
 
@@ -89,6 +91,93 @@ pub fn secure_url(url: &Url) -> Option<Url> {
     Some(out)
 }
 
+/// The text of the URL to send for a request, borrowed from the parsed
+/// [`Url`]: its own text, or its secure form (RFC 6797 §8.3) made of at most
+/// three pieces of it, so that nothing is allocated and no second [`Url`]
+/// is built. Its text is exactly that of the [`Url`] that [`Upgrade::url`]
+/// (or [`secure_url`]) gives.
+///
+/// ```
+/// use hsts::url::Url;
+/// use hsts::UrlText;
+///
+/// let url = Url::parse("http://user@example.com:443/a?b#c").unwrap();
+/// let secure = UrlText::secure(&url).unwrap();
+/// assert!(secure.is_upgraded());
+/// assert_eq!(secure.to_string(), "https://user@example.com/a?b#c");
+/// assert_eq!(secure.to_string(), hsts::secure_url(&url).unwrap().as_str());
+///
+/// let mut out = Vec::new();
+/// UrlText::unchanged(&url).write_to(&mut out).unwrap();
+/// assert_eq!(out, url.as_str().as_bytes());
+/// assert!(UrlText::secure(&Url::parse("ftp://example.com/").unwrap()).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlText<'a> {
+    pieces: [&'a str; 3],
+    upgraded: bool,
+}
+
+impl<'a> UrlText<'a> {
+    /// The text of `url` as it is.
+    pub fn unchanged(url: &'a Url) -> UrlText<'a> {
+        UrlText {
+            pieces: [url.as_str(), "", ""],
+            upgraded: false,
+        }
+    }
+
+    /// The text of [`secure_url`]`(url)`: `None` for schemes HSTS does not
+    /// upgrade.
+    pub fn secure(url: &'a Url) -> Option<UrlText<'a>> {
+        use url::Position;
+        let scheme = secure_scheme(url.scheme())?;
+        // `url` never keeps a special scheme's default port: an http (or
+        // ws) URL has no explicit :80, and the scheme alone changes. An
+        // explicit :443 is the secure scheme's default, which `url` would
+        // drop: the text on either side of it is kept.
+        let pieces = match url.port() {
+            Some(443) => [
+                scheme,
+                &url[Position::AfterScheme..Position::AfterHost],
+                &url[Position::AfterPort..],
+            ],
+            _ => [scheme, &url[Position::AfterScheme..], ""],
+        };
+        Some(UrlText {
+            pieces,
+            upgraded: true,
+        })
+    }
+
+    /// Whether this is the secure form of the URL rather than its own text.
+    pub fn is_upgraded(&self) -> bool {
+        self.upgraded
+    }
+
+    /// The text in pieces, to be written one after the other (some may be
+    /// empty).
+    pub fn pieces(&self) -> [&'a str; 3] {
+        self.pieces
+    }
+
+    /// Writes the text to `w`.
+    pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        let [first, rest @ ..] = self.pieces;
+        w.write_all(first.as_bytes())?;
+        for piece in rest.into_iter().filter(|p| !p.is_empty()) {
+            w.write_all(piece.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for UrlText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pieces.iter().try_for_each(|p| f.write_str(p))
+    }
+}
+
 impl HstsStore {
     /// Upgrades `url` if its host is a known HSTS host now.
     /// See [`HstsStore::upgrade_at`].
@@ -118,6 +207,28 @@ impl HstsStore {
         self.upgrade_at(url, now).url(url)
     }
 
+    /// The text of the URL to send for `url` at `now`:
+    /// [`HstsStore::upgrade_url_at`] without building a new [`Url`], for a
+    /// caller that only writes the URL out (a proxy, a log rewriter, the
+    /// CLI's `hsts rewrite`).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use hsts::{HstsStore, Transport};
+    /// use hsts::url::Url;
+    ///
+    /// let mut store = HstsStore::new();
+    /// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// store.note_at(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure, now);
+    /// let url = Url::parse("ws://example.com:8080/chat").unwrap();
+    /// assert_eq!(store.upgrade_text_at(&url, now).to_string(), "wss://example.com:8080/chat");
+    /// let other = Url::parse("http://other.example/").unwrap();
+    /// assert!(!store.upgrade_text_at(&other, now).is_upgraded());
+    /// ```
+    pub fn upgrade_text_at<'u>(&self, url: &'u Url, now: DateTime<Utc>) -> UrlText<'u> {
+        self.upgrade_text_scoped_at(url, now, LookupScope::NAVIGATION)
+    }
+
     /// RFC 6797 §8.3: when the URL's scheme is `http` (or `ws`) and its host
     /// is a known HSTS host at `now`, the URL to request instead.
     /// https, wss, other schemes and IP hosts are left unchanged.
@@ -132,23 +243,48 @@ impl HstsStore {
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> Upgrade {
+        if self.must_upgrade_scoped_at(url, now, scope) {
+            secure_url(url).map_or(Upgrade::Unchanged, Upgrade::Upgraded)
+        } else {
+            Upgrade::Unchanged
+        }
+    }
+
+    /// [`HstsStore::upgrade_text_at`] with lookups in `scope`.
+    pub(crate) fn upgrade_text_scoped_at<'u>(
+        &self,
+        url: &'u Url,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> UrlText<'u> {
+        if self.must_upgrade_scoped_at(url, now, scope) {
+            if let Some(text) = UrlText::secure(url) {
+                return text;
+            }
+        }
+        UrlText::unchanged(url)
+    }
+
+    /// Whether `url` is to be upgraded at `now` within `scope`: its scheme
+    /// is one HSTS upgrades and its host is a known HSTS host.
+    fn must_upgrade_scoped_at(
+        &self,
+        url: &Url,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> bool {
         if secure_scheme(url.scheme()).is_none() {
-            return Upgrade::Unchanged;
+            return false;
         }
         // §8.3 step 3: "If the URI-host is an IP-literal or IPv4address, ...
         // the UA MUST NOT" treat it as a known HSTS host.
-        let known = match url.host() {
+        match url.host() {
             // A domain that `url` mapped is nearly always canonical already:
             // looked up as it is, with no copy and no Match.
             Some(url::Host::Domain(d)) if host::is_canonical_name(d) => {
                 self.known_name_scoped_at(d, now, scope)
             }
             h => self.known_host_scoped_at(h, url, now, scope),
-        };
-        if known {
-            secure_url(url).map_or(Upgrade::Unchanged, Upgrade::Upgraded)
-        } else {
-            Upgrade::Unchanged
         }
     }
 
