@@ -178,6 +178,64 @@ impl fmt::Display for UrlText<'_> {
     }
 }
 
+/// The canonical form ([`host::canonicalize`]) of a domain that `url`
+/// mapped, when that is only a matter of its length: `None` sends the name
+/// to the canonicaliser.
+///
+/// `url` has already applied UTS #46 to the host with the same settings as
+/// the canonicaliser (`idna::domain_to_ascii_cow` with
+/// `AsciiDenyList::URL`): the name is ASCII, lower case, its A-labels are
+/// valid and it does not end in a number (that made it an IPv4 address or
+/// an error). Mapping such a name again gives it back, so what is left of
+/// canonicalisation is the DNS length rules, which `url` does not apply:
+/// one trailing dot removed, then no empty label, no label over 63 octets
+/// and no more than 253 in all. The unit tests check the claim against
+/// the canonicaliser on random hosts.
+fn url_domain_name(domain: &str) -> Option<&str> {
+    let name = domain.strip_suffix('.').unwrap_or(domain);
+    let b = name.as_bytes();
+    let n = b.len();
+    if n == 0 || n > host::MAX_NAME_LEN || b[0] == b'.' || b[n - 1] == b'.' {
+        return None;
+    }
+    if n <= host::MAX_LABEL_LEN {
+        // No label can be too long: only an empty label (two dots in a
+        // row) is left to rule out.
+        return (!has_two_dots_in_a_row(b)).then_some(name);
+    }
+    let labels_ok = name
+        .split('.')
+        .all(|l| !l.is_empty() && l.len() <= host::MAX_LABEL_LEN);
+    labels_ok.then_some(name)
+}
+
+/// Whether `b` holds ".." somewhere: eight pairs of bytes at a time.
+fn has_two_dots_in_a_row(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each byte of `x` that is a dot, and no other bit.
+    let dots = |x: u64| {
+        let y = x ^ (ONES * u64::from(b'.'));
+        !(((y & LOW7).wrapping_add(LOW7)) | y | LOW7)
+    };
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    let n = b.len();
+    if n < 9 {
+        return b.windows(2).any(|w| w == b"..");
+    }
+    // The pairs starting at `at..at + 8` are the bytes of the word at
+    // `at` and of the word at `at + 1`; the last eight pairs may overlap
+    // the ones before.
+    let mut found = 0;
+    let mut at = 0;
+    while at + 9 < n {
+        found |= dots(word(at)) & dots(word(at + 1));
+        at += 8;
+    }
+    found |= dots(word(n - 9)) & dots(word(n - 8));
+    found != 0
+}
+
 impl HstsStore {
     /// Upgrades `url` if its host is a known HSTS host now.
     /// See [`HstsStore::upgrade_at`].
@@ -278,14 +336,18 @@ impl HstsStore {
         }
         // §8.3 step 3: "If the URI-host is an IP-literal or IPv4address, ...
         // the UA MUST NOT" treat it as a known HSTS host.
-        match url.host() {
-            // A domain that `url` mapped is nearly always canonical already:
-            // looked up as it is, with no copy and no Match.
-            Some(url::Host::Domain(d)) if host::is_canonical_name(d) => {
-                self.known_name_scoped_at(d, now, scope)
+        let host = url.host();
+        // A domain that `url` mapped is nearly always canonical once its
+        // trailing dot is gone: looked up as it is, with no copy, no
+        // second scan and no Match.
+        if let Some(url::Host::Domain(d)) = host {
+            // What the scan of every name took before, this takes too.
+            debug_assert!(!host::is_canonical_name(d) || url_domain_name(d) == Some(d));
+            if let Some(name) = url_domain_name(d) {
+                return self.known_name_scoped_at(name, now, scope);
             }
-            h => self.known_host_scoped_at(h, url, now, scope),
         }
+        self.known_host_scoped_at(host, url, now, scope)
     }
 
     /// The slow path of [`HstsStore::upgrade_scoped_at`]: canonicalise.
@@ -366,6 +428,123 @@ mod tests {
                 upgraded,
                 "{given}"
             );
+        }
+    }
+
+    /// Random hosts through `url`, then the claim of [`url_domain_name`]:
+    /// whatever name it gives is the canonicaliser's answer for that domain.
+    #[test]
+    fn url_domain_names_are_canonical() {
+        let long = "x".repeat(62);
+        let pieces: &[&str] = &[
+            "a",
+            "b",
+            "z",
+            "0",
+            "9",
+            "-",
+            "_",
+            ".",
+            ".",
+            ".",
+            "A",
+            "Z",
+            "xn--",
+            "xn--bcher-kva",
+            "XN--BCHER-KVA",
+            "ü",
+            "ß",
+            "é",
+            "$",
+            "!",
+            "~",
+            "(",
+            "*",
+            "'",
+            "\u{ff21}",
+            "\u{3002}",
+            "\u{661}",
+            "\u{200d}",
+            "%2e",
+            "%41",
+            "0x",
+            "1",
+            "255",
+            &long,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut fast, mut slow) = (0, 0);
+        for _ in 0..300_000 {
+            let mut host = String::new();
+            for _ in 0..1 + next(14) {
+                host.push_str(pieces[next(pieces.len())]);
+            }
+            let Ok(url) = Url::parse(&format!("http://{host}/")) else {
+                continue;
+            };
+            let Some(url::Host::Domain(d)) = url.host() else {
+                continue;
+            };
+            match url_domain_name(d) {
+                Some(name) => {
+                    fast += 1;
+                    match host::canonicalize(d) {
+                        Ok(Host::Domain(c)) => assert_eq!(c.as_str(), name, "{host:?} as {d:?}"),
+                        other => panic!("{host:?} as {d:?}: {other:?}, not {name:?}"),
+                    }
+                }
+                None => slow += 1,
+            }
+        }
+        assert!(fast > 50_000 && slow > 10_000, "{fast} {slow}");
+        // Lengths at the limits: labels of 63 and 64 octets, names of 253
+        // and 254, with and without a trailing dot.
+        let l63 = "a".repeat(63);
+        let l64 = "a".repeat(64);
+        for d in [
+            l63.clone(),
+            l64.clone(),
+            format!("{l63}."),
+            format!("{l64}.b"),
+            format!("b.{l63}"),
+            format!("{l63}.{l63}.{l63}.{}", "c".repeat(61)),
+            format!("{l63}.{l63}.{l63}.{}", "c".repeat(62)),
+            format!("{l63}.{l63}.{l63}.{}.", "c".repeat(61)),
+            format!("{l63}..{l63}"),
+        ] {
+            let want = match host::canonicalize(&d) {
+                Ok(Host::Domain(c)) => Some(c.into_string()),
+                _ => None,
+            };
+            assert_eq!(url_domain_name(&d).map(str::to_owned), want, "{d}");
+        }
+    }
+
+    #[test]
+    fn two_dots_in_a_row_a_word_at_a_time() {
+        for n in 0..40 {
+            for i in 0..n {
+                for j in i..n {
+                    let mut b = vec![b'a'; n];
+                    b[i] = b'.';
+                    b[j] = b'.';
+                    let want = b.windows(2).any(|w| w == b"..");
+                    assert_eq!(has_two_dots_in_a_row(&b), want, "{n} {i} {j}");
+                    // Bytes next to a dot's value, and high bytes.
+                    for other in [b'-', b'/', 0xae, 0xff] {
+                        let mut c = b.clone();
+                        c[(i + 1) % n] = other;
+                        let want = c.windows(2).any(|w| w == b"..");
+                        assert_eq!(has_two_dots_in_a_row(&c), want, "{n} {i} {j} {other}");
+                    }
+                }
+            }
         }
     }
 
