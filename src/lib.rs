@@ -60,6 +60,10 @@
 //! assert_eq!(to_send.as_str(), "https://example.com/login?next=/#top");
 //! ```
 //!
+//! To write the URL out rather than send a request to it (a proxy, a log
+//! rewriter), [`HstsStore::upgrade_text_at`] gives its text as a
+//! [`UrlText`] borrowed from the parsed URL, without building a new `Url`.
+//!
 //! ## Using hsts with your HTTP client
 //!
 //! [`SharedHstsStore`] is the thread-safe handle to give a client,
