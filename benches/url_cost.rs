@@ -4,8 +4,11 @@
 //! 100k hosts of ../shared/bench's workload as `http://HOST/` lines (or
 //! generated hosts when the workload is absent), per URL:
 //! - `parse_serialise`: `Url::parse` and writing `as_str()` out;
-//! - `parse_upgrade_serialise`: the same plus the store's upgrade (the
-//!   built-in preload list, an empty dynamic store), as `rewrite` does.
+//! - `parse_upgrade_text_serialise`: the same plus the store's upgrade (the
+//!   built-in preload list, an empty dynamic store) written as the text of
+//!   the URL to send (`upgrade_text_at`), as `rewrite` does;
+//! - `parse_upgrade_serialise`: the upgrade as a new `Url`
+//!   (`upgrade_at`), as a client that sends the request builds it.
 //!
 //! `cargo bench --bench url_cost -- --warm-up-time 1 --measurement-time 3`
 
@@ -46,6 +49,18 @@ fn bench(c: &mut Criterion) {
             for u in &urls {
                 if let Ok(url) = Url::parse(u) {
                     let _ = sink.write_all(url.as_str().as_bytes());
+                    sink.push(b'\n');
+                }
+            }
+            sink.len()
+        })
+    });
+    g.bench_function("parse_upgrade_text_serialise", |b| {
+        b.iter(|| {
+            sink.clear();
+            for u in &urls {
+                if let Ok(url) = Url::parse(u) {
+                    let _ = store.upgrade_text_at(&url, now).write_to(&mut sink);
                     sink.push(b'\n');
                 }
             }

@@ -60,6 +60,10 @@
 //! assert_eq!(to_send.as_str(), "https://example.com/login?next=/#top");
 //! ```
 //!
+//! To write the URL out rather than send a request to it (a proxy, a log
+//! rewriter), [`HstsStore::upgrade_text_at`] gives its text as a
+//! [`UrlText`] borrowed from the parsed URL, without building a new `Url`.
+//!
 //! ## Using hsts with your HTTP client
 //!
 //! [`SharedHstsStore`] is the thread-safe handle to give a client,
@@ -212,4 +216,4 @@ pub use private::{PrivateInContext, PrivateOptions, PrivateSession};
 pub use psl::{PslError, SuffixList, SuffixSource};
 pub use shared::{SaveOptions, SharedHstsStore, SharedInContext};
 pub use store::HstsStore;
-pub use upgrade::{secure_url, Upgrade};
+pub use upgrade::{secure_url, Upgrade, UrlText};

@@ -19,6 +19,8 @@
 //! assert_eq!(store.upgrade_at(&ws, now).url(&ws).as_str(), "wss://example.com:8080/chat");
 //! ```
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use url::Url;
 
@@ -89,6 +91,151 @@ pub fn secure_url(url: &Url) -> Option<Url> {
     Some(out)
 }
 
+/// The text of the URL to send for a request, borrowed from the parsed
+/// [`Url`]: its own text, or its secure form (RFC 6797 §8.3) made of at most
+/// three pieces of it, so that nothing is allocated and no second [`Url`]
+/// is built. Its text is exactly that of the [`Url`] that [`Upgrade::url`]
+/// (or [`secure_url`]) gives.
+///
+/// ```
+/// use hsts::url::Url;
+/// use hsts::UrlText;
+///
+/// let url = Url::parse("http://user@example.com:443/a?b#c").unwrap();
+/// let secure = UrlText::secure(&url).unwrap();
+/// assert!(secure.is_upgraded());
+/// assert_eq!(secure.to_string(), "https://user@example.com/a?b#c");
+/// assert_eq!(secure.to_string(), hsts::secure_url(&url).unwrap().as_str());
+///
+/// let mut out = Vec::new();
+/// UrlText::unchanged(&url).write_to(&mut out).unwrap();
+/// assert_eq!(out, url.as_str().as_bytes());
+/// assert!(UrlText::secure(&Url::parse("ftp://example.com/").unwrap()).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlText<'a> {
+    pieces: [&'a str; 3],
+    upgraded: bool,
+}
+
+impl<'a> UrlText<'a> {
+    /// The text of `url` as it is.
+    pub fn unchanged(url: &'a Url) -> UrlText<'a> {
+        UrlText {
+            pieces: [url.as_str(), "", ""],
+            upgraded: false,
+        }
+    }
+
+    /// The text of [`secure_url`]`(url)`: `None` for schemes HSTS does not
+    /// upgrade.
+    pub fn secure(url: &'a Url) -> Option<UrlText<'a>> {
+        use url::Position;
+        let scheme = secure_scheme(url.scheme())?;
+        // `url` never keeps a special scheme's default port: an http (or
+        // ws) URL has no explicit :80, and the scheme alone changes. An
+        // explicit :443 is the secure scheme's default, which `url` would
+        // drop: the text on either side of it is kept.
+        let pieces = match url.port() {
+            Some(443) => [
+                scheme,
+                &url[Position::AfterScheme..Position::AfterHost],
+                &url[Position::AfterPort..],
+            ],
+            _ => [scheme, &url[Position::AfterScheme..], ""],
+        };
+        Some(UrlText {
+            pieces,
+            upgraded: true,
+        })
+    }
+
+    /// Whether this is the secure form of the URL rather than its own text.
+    pub fn is_upgraded(&self) -> bool {
+        self.upgraded
+    }
+
+    /// The text in pieces, to be written one after the other (some may be
+    /// empty).
+    pub fn pieces(&self) -> [&'a str; 3] {
+        self.pieces
+    }
+
+    /// Writes the text to `w`.
+    pub fn write_to<W: std::io::Write + ?Sized>(&self, w: &mut W) -> std::io::Result<()> {
+        let [first, rest @ ..] = self.pieces;
+        w.write_all(first.as_bytes())?;
+        for piece in rest.into_iter().filter(|p| !p.is_empty()) {
+            w.write_all(piece.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for UrlText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pieces.iter().try_for_each(|p| f.write_str(p))
+    }
+}
+
+/// The canonical form ([`host::canonicalize`]) of a domain that `url`
+/// mapped, when that is only a matter of its length: `None` sends the name
+/// to the canonicaliser.
+///
+/// `url` has already applied UTS #46 to the host with the same settings as
+/// the canonicaliser (`idna::domain_to_ascii_cow` with
+/// `AsciiDenyList::URL`): the name is ASCII, lower case, its A-labels are
+/// valid and it does not end in a number (that made it an IPv4 address or
+/// an error). Mapping such a name again gives it back, so what is left of
+/// canonicalisation is the DNS length rules, which `url` does not apply:
+/// one trailing dot removed, then no empty label, no label over 63 octets
+/// and no more than 253 in all. The unit tests check the claim against
+/// the canonicaliser on random hosts.
+fn url_domain_name(domain: &str) -> Option<&str> {
+    let name = domain.strip_suffix('.').unwrap_or(domain);
+    let b = name.as_bytes();
+    let n = b.len();
+    if n == 0 || n > host::MAX_NAME_LEN || b[0] == b'.' || b[n - 1] == b'.' {
+        return None;
+    }
+    if n <= host::MAX_LABEL_LEN {
+        // No label can be too long: only an empty label (two dots in a
+        // row) is left to rule out.
+        return (!has_two_dots_in_a_row(b)).then_some(name);
+    }
+    let labels_ok = name
+        .split('.')
+        .all(|l| !l.is_empty() && l.len() <= host::MAX_LABEL_LEN);
+    labels_ok.then_some(name)
+}
+
+/// Whether `b` holds ".." somewhere: eight pairs of bytes at a time.
+fn has_two_dots_in_a_row(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each byte of `x` that is a dot, and no other bit.
+    let dots = |x: u64| {
+        let y = x ^ (ONES * u64::from(b'.'));
+        !(((y & LOW7).wrapping_add(LOW7)) | y | LOW7)
+    };
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    let n = b.len();
+    if n < 9 {
+        return b.windows(2).any(|w| w == b"..");
+    }
+    // The pairs starting at `at..at + 8` are the bytes of the word at
+    // `at` and of the word at `at + 1`; the last eight pairs may overlap
+    // the ones before.
+    let mut found = 0;
+    let mut at = 0;
+    while at + 9 < n {
+        found |= dots(word(at)) & dots(word(at + 1));
+        at += 8;
+    }
+    found |= dots(word(n - 9)) & dots(word(n - 8));
+    found != 0
+}
+
 impl HstsStore {
     /// Upgrades `url` if its host is a known HSTS host now.
     /// See [`HstsStore::upgrade_at`].
@@ -118,6 +265,28 @@ impl HstsStore {
         self.upgrade_at(url, now).url(url)
     }
 
+    /// The text of the URL to send for `url` at `now`:
+    /// [`HstsStore::upgrade_url_at`] without building a new [`Url`], for a
+    /// caller that only writes the URL out (a proxy, a log rewriter, the
+    /// CLI's `hsts rewrite`).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use hsts::{HstsStore, Transport};
+    /// use hsts::url::Url;
+    ///
+    /// let mut store = HstsStore::new();
+    /// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// store.note_at(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure, now);
+    /// let url = Url::parse("ws://example.com:8080/chat").unwrap();
+    /// assert_eq!(store.upgrade_text_at(&url, now).to_string(), "wss://example.com:8080/chat");
+    /// let other = Url::parse("http://other.example/").unwrap();
+    /// assert!(!store.upgrade_text_at(&other, now).is_upgraded());
+    /// ```
+    pub fn upgrade_text_at<'u>(&self, url: &'u Url, now: DateTime<Utc>) -> UrlText<'u> {
+        self.upgrade_text_scoped_at(url, now, LookupScope::NAVIGATION)
+    }
+
     /// RFC 6797 §8.3: when the URL's scheme is `http` (or `ws`) and its host
     /// is a known HSTS host at `now`, the URL to request instead.
     /// https, wss, other schemes and IP hosts are left unchanged.
@@ -132,24 +301,53 @@ impl HstsStore {
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> Upgrade {
-        if secure_scheme(url.scheme()).is_none() {
-            return Upgrade::Unchanged;
-        }
-        // §8.3 step 3: "If the URI-host is an IP-literal or IPv4address, ...
-        // the UA MUST NOT" treat it as a known HSTS host.
-        let known = match url.host() {
-            // A domain that `url` mapped is nearly always canonical already:
-            // looked up as it is, with no copy and no Match.
-            Some(url::Host::Domain(d)) if host::is_canonical_name(d) => {
-                self.known_name_scoped_at(d, now, scope)
-            }
-            h => self.known_host_scoped_at(h, url, now, scope),
-        };
-        if known {
+        if self.must_upgrade_scoped_at(url, now, scope) {
             secure_url(url).map_or(Upgrade::Unchanged, Upgrade::Upgraded)
         } else {
             Upgrade::Unchanged
         }
+    }
+
+    /// [`HstsStore::upgrade_text_at`] with lookups in `scope`.
+    pub(crate) fn upgrade_text_scoped_at<'u>(
+        &self,
+        url: &'u Url,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> UrlText<'u> {
+        if self.must_upgrade_scoped_at(url, now, scope) {
+            if let Some(text) = UrlText::secure(url) {
+                return text;
+            }
+        }
+        UrlText::unchanged(url)
+    }
+
+    /// Whether `url` is to be upgraded at `now` within `scope`: its scheme
+    /// is one HSTS upgrades and its host is a known HSTS host.
+    fn must_upgrade_scoped_at(
+        &self,
+        url: &Url,
+        now: DateTime<Utc>,
+        scope: LookupScope<'_>,
+    ) -> bool {
+        if secure_scheme(url.scheme()).is_none() {
+            return false;
+        }
+        // §8.3 step 3: "If the URI-host is an IP-literal or IPv4address, ...
+        // the UA MUST NOT" treat it as a known HSTS host.
+        let host = url.host();
+        // A domain that `url` mapped is nearly always canonical once its
+        // trailing dot is gone: looked up as it is, with no copy, no
+        // second scan and no Match.
+        if let Some(url::Host::Domain(d)) = host {
+            // What the scan of every name took before, this takes too.
+            debug_assert!(!host::is_canonical_name(d) || url_domain_name(d) == Some(d));
+            if let Some(name) = url_domain_name(d) {
+                return self.known_name_scoped_at(name, now, scope);
+            }
+        }
+        self.known_host_scoped_at(host, url, now, scope)
     }
 
     /// The slow path of [`HstsStore::upgrade_scoped_at`]: canonicalise.
@@ -230,6 +428,123 @@ mod tests {
                 upgraded,
                 "{given}"
             );
+        }
+    }
+
+    /// Random hosts through `url`, then the claim of [`url_domain_name`]:
+    /// whatever name it gives is the canonicaliser's answer for that domain.
+    #[test]
+    fn url_domain_names_are_canonical() {
+        let long = "x".repeat(62);
+        let pieces: &[&str] = &[
+            "a",
+            "b",
+            "z",
+            "0",
+            "9",
+            "-",
+            "_",
+            ".",
+            ".",
+            ".",
+            "A",
+            "Z",
+            "xn--",
+            "xn--bcher-kva",
+            "XN--BCHER-KVA",
+            "ü",
+            "ß",
+            "é",
+            "$",
+            "!",
+            "~",
+            "(",
+            "*",
+            "'",
+            "\u{ff21}",
+            "\u{3002}",
+            "\u{661}",
+            "\u{200d}",
+            "%2e",
+            "%41",
+            "0x",
+            "1",
+            "255",
+            &long,
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut fast, mut slow) = (0, 0);
+        for _ in 0..300_000 {
+            let mut host = String::new();
+            for _ in 0..1 + next(14) {
+                host.push_str(pieces[next(pieces.len())]);
+            }
+            let Ok(url) = Url::parse(&format!("http://{host}/")) else {
+                continue;
+            };
+            let Some(url::Host::Domain(d)) = url.host() else {
+                continue;
+            };
+            match url_domain_name(d) {
+                Some(name) => {
+                    fast += 1;
+                    match host::canonicalize(d) {
+                        Ok(Host::Domain(c)) => assert_eq!(c.as_str(), name, "{host:?} as {d:?}"),
+                        other => panic!("{host:?} as {d:?}: {other:?}, not {name:?}"),
+                    }
+                }
+                None => slow += 1,
+            }
+        }
+        assert!(fast > 50_000 && slow > 10_000, "{fast} {slow}");
+        // Lengths at the limits: labels of 63 and 64 octets, names of 253
+        // and 254, with and without a trailing dot.
+        let l63 = "a".repeat(63);
+        let l64 = "a".repeat(64);
+        for d in [
+            l63.clone(),
+            l64.clone(),
+            format!("{l63}."),
+            format!("{l64}.b"),
+            format!("b.{l63}"),
+            format!("{l63}.{l63}.{l63}.{}", "c".repeat(61)),
+            format!("{l63}.{l63}.{l63}.{}", "c".repeat(62)),
+            format!("{l63}.{l63}.{l63}.{}.", "c".repeat(61)),
+            format!("{l63}..{l63}"),
+        ] {
+            let want = match host::canonicalize(&d) {
+                Ok(Host::Domain(c)) => Some(c.into_string()),
+                _ => None,
+            };
+            assert_eq!(url_domain_name(&d).map(str::to_owned), want, "{d}");
+        }
+    }
+
+    #[test]
+    fn two_dots_in_a_row_a_word_at_a_time() {
+        for n in 0..40 {
+            for i in 0..n {
+                for j in i..n {
+                    let mut b = vec![b'a'; n];
+                    b[i] = b'.';
+                    b[j] = b'.';
+                    let want = b.windows(2).any(|w| w == b"..");
+                    assert_eq!(has_two_dots_in_a_row(&b), want, "{n} {i} {j}");
+                    // Bytes next to a dot's value, and high bytes.
+                    for other in [b'-', b'/', 0xae, 0xff] {
+                        let mut c = b.clone();
+                        c[(i + 1) % n] = other;
+                        let want = c.windows(2).any(|w| w == b"..");
+                        assert_eq!(has_two_dots_in_a_row(&c), want, "{n} {i} {j} {other}");
+                    }
+                }
+            }
         }
     }
 

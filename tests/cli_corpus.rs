@@ -918,6 +918,66 @@ fn rewrite_stdin_and_bad_url() {
     );
 }
 
+/// What `rewrite` writes for each form of URL (http, ws, :80, :443,
+/// :8080, userinfo, query, fragment, IDN, IP, other schemes, a bad URL and
+/// a blank line), as a navigation and as a subresource: the output of
+/// `rewrite` before it wrote URLs without building a second `Url`.
+#[test]
+fn rewrite_output_for_every_form_of_url() {
+    let (_dir, store) = seeded();
+    let cases = [
+        ("http://example.com/", "https://example.com/"),
+        ("ws://a.example.com/chat", "wss://a.example.com/chat"),
+        ("http://example.com:80/x", "https://example.com/x"),
+        ("ws://example.com:80/x", "wss://example.com/x"),
+        ("http://example.com:443/x", "https://example.com/x"),
+        ("ws://example.com:443/x", "wss://example.com/x"),
+        ("http://example.com:8080/x", "https://example.com:8080/x"),
+        ("ws://example.com:8080/x", "wss://example.com:8080/x"),
+        (
+            "http://user:pw@example.com:443/p?q=1#frag",
+            "https://user:pw@example.com/p?q=1#frag",
+        ),
+        (
+            "http://user@plain.example/a?b",
+            "https://user@plain.example/a?b",
+        ),
+        ("http://plain.example/#f", "https://plain.example/#f"),
+        ("http://a.plain.example/", "http://a.plain.example/"),
+        ("http://EXAMPLE.com./", "https://example.com./"),
+        (
+            "http://bücher.example.com/ü?ü#ü",
+            "https://xn--bcher-kva.example.com/%C3%BC?%C3%BC#%C3%BC",
+        ),
+        ("http://[::1]:80/", "http://[::1]/"),
+        ("https://example.com:443/", "https://example.com/"),
+        ("ftp://example.com/", "ftp://example.com/"),
+        ("http://other.test:80/", "http://other.test/"),
+        ("", ""),
+        ("not a url", "not a url"),
+    ];
+    let input: String = cases.iter().map(|(i, _)| format!("{i}\n")).collect();
+    let want: String = cases.iter().map(|(_, o)| format!("{o}\n")).collect();
+    let nav = ["--store", &store, "--now", "1767225700", "rewrite", "-"];
+    let sub = [
+        "--store",
+        &store,
+        "--now",
+        "1767225700",
+        "rewrite",
+        "--top-level",
+        "https://shop.example/",
+        "--subresource",
+        "-",
+    ];
+    for args in [&nav[..], &sub[..]] {
+        let o = run(args, &input);
+        assert_eq!(code(&o), 1, "{}", describe(args, &o));
+        assert_eq!(stdout(&o), want, "{}", describe(args, &o));
+        assert!(stderr(&o).contains("not a url"), "{}", describe(args, &o));
+    }
+}
+
 /// A store file that does not exist yet is an empty store for queries.
 #[test]
 fn missing_store_file_is_empty() {

@@ -289,16 +289,42 @@ fn check_answer(
 }
 
 /// `hsts rewrite URL...`.
-pub(crate) fn rewrite(
+pub(crate) fn rewrite<W: Write>(
     ctx: &Ctx,
-    out: &mut dyn Write,
+    out: &mut W,
     (request, fleet): (&RequestContext, &FleetArgs),
     urls: &[String],
 ) -> Result<u8, CliError> {
     let mut store = ctx.load_store()?;
     fleet.pull(ctx, &mut store)?;
-    let store = store.in_context(request);
+    let now = ctx.now;
+    // A navigation (the default, and --top-level without --subresource)
+    // looks up as the store's own context-free calls do: each URL's text is
+    // written as it is or with its scheme changed, without a second `Url`.
+    // A subresource's lookups go through its context.
+    if request.is_navigation() {
+        let store = &store;
+        rewrite_lines(out, urls, |out, url| {
+            store.upgrade_text_at(url, now).write_to(out)
+        })
+    } else {
+        let store = store.in_context(request);
+        rewrite_lines(out, urls, |out, url| match store.upgrade_at(url, now) {
+            Upgrade::Upgraded(up) => out.write_all(up.as_str().as_bytes()),
+            Upgrade::Unchanged => out.write_all(url.as_str().as_bytes()),
+        })
+    }
+}
+
+/// The loop of `rewrite`: one output line per input line, the URL to send
+/// written by `write_url` (without its newline).
+fn rewrite_lines<W: Write>(
+    out: &mut W,
+    urls: &[String],
+    mut write_url: impl FnMut(&mut W, &Url) -> std::io::Result<()>,
+) -> Result<u8, CliError> {
     let mut status = 0;
+    let flush = line_buffered();
     for_each_line(urls, |item| {
         let given = match item {
             Item::Text(given) => given,
@@ -311,10 +337,14 @@ pub(crate) fn rewrite(
             Item::Blank(_) => return line(out, ""),
         };
         match Url::parse(given) {
-            Ok(url) => match store.upgrade_at(&url, ctx.now) {
-                Upgrade::Upgraded(up) => line(out, up.as_str()),
-                _ => line(out, url.as_str()),
-            },
+            Ok(url) => {
+                write_url(out, &url)?;
+                out.write_all(b"\n")?;
+                if flush {
+                    out.flush()?;
+                }
+                Ok(())
+            }
             Err(e) => {
                 eprintln!("hsts: cannot parse URL {given:?}: {e}");
                 status = 1;
