@@ -290,26 +290,47 @@ impl<'a> View<'a> {
 }
 
 /// The index of the first fingerprint of the bucket equal to `fp`, if any:
-/// they are ascending, and read up to eight at a time.
+/// they are ascending, and compared eight at a time without a branch per
+/// fingerprint (where the query's falls among them is unpredictable).
 #[inline(always)]
 fn first_at_or_above(rec: &[u8], head: &BucketHead, fp: u8) -> Option<u64> {
     const FP: u64 = FINGERPRINT_BITS as u64;
+    const _: () = assert!(
+        FINGERPRINT_BITS == 7,
+        "the lanes below hold 7-bit fingerprints"
+    );
     let mut i = 0;
     while i < head.count {
         let k = (head.count - i).min(8);
-        // The k fingerprints at the top of the word, first one highest.
-        let mut word =
-            read_bits(rec, head.fingerprints_at + i * FP, (k * FP) as u32) << (64 - k * FP);
-        for j in 0..k {
-            let f = (word >> (64 - FP)) as u8;
-            if f >= fp {
-                return (f == fp).then_some(i + j);
-            }
-            word <<= FP;
+        // The k fingerprints in the top of 56 bits, first one highest; the
+        // missing ones after them all ones (127), so they are never below.
+        let fields = read_bits(rec, head.fingerprints_at + i * FP, (k * FP) as u32)
+            << (56 - k * FP)
+            | ((1 << (56 - k * FP)) - 1);
+        let lanes = spread_sevens(fields);
+        // The high bit of each lane at or above `fp`: ascending, so these
+        // are the last lanes, and the first of them is the first field
+        // (lane 7 holds field 0) not below `fp`.
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let at_or_above = ((lanes | HIGH) - ONES * u64::from(fp)) & HIGH;
+        let j = u64::from(at_or_above.leading_zeros() / 8);
+        if j < k {
+            let f = (lanes >> (8 * (7 - j))) & 0x7f;
+            return (f == u64::from(fp)).then_some(i + j);
         }
         i += k;
     }
     None
+}
+
+/// Eight 7-bit fields (the low 56 bits, field 0 highest) spread into the
+/// eight bytes of a word (field 0 in the top byte), high bits clear.
+#[inline(always)]
+fn spread_sevens(x: u64) -> u64 {
+    let x = (x & 0x0000_0000_0fff_ffff) | (x & 0x00ff_ffff_f000_0000) << 4;
+    let x = (x & 0x0000_3fff_0000_3fff) | (x & 0x0fff_c000_0fff_c000) << 2;
+    (x & 0x007f_007f_007f_007f) | (x & 0x3f80_3f80_3f80_3f80) << 1
 }
 
 #[cfg(test)]
@@ -390,6 +411,50 @@ mod tests {
             }
         }
         assert!(stepped > 900 && left > 0, "{stepped} {left}");
+    }
+
+    /// Buckets of 1 to 16 ascending fingerprints (repeats, 0 and 127
+    /// included) at every bit offset: the lanes find what a walk finds.
+    #[test]
+    fn fingerprint_lanes_agree_with_a_walk() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..4000u64 {
+            let count = 1 + round % 16;
+            let mut fps: Vec<u8> = (0..count).map(|_| (next() % 128) as u8).collect();
+            if round % 5 == 0 {
+                fps.iter_mut().for_each(|f| *f = 127 - *f % 3);
+            }
+            fps.sort_unstable();
+            let offset = next() % 8;
+            let mut bits: String = "0".repeat(offset as usize);
+            for f in &fps {
+                bits.push_str(&format!("{f:07b}"));
+            }
+            while bits.len() % 8 != 0 || bits.len() < 64 {
+                bits.push('1');
+            }
+            let rec: Vec<u8> = bits
+                .as_bytes()
+                .chunks(8)
+                .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+                .collect();
+            let head = BucketHead {
+                count,
+                fingerprints_at: offset,
+                records_at: offset + count * 7,
+            };
+            for fp in 0..128u8 {
+                let walk = fps.iter().position(|&f| f >= fp);
+                let want = walk.filter(|&i| fps[i] == fp).map(|i| i as u64);
+                assert_eq!(first_at_or_above(&rec, &head, fp), want, "{fps:?} {fp}");
+            }
+        }
     }
 
     #[test]
