@@ -436,7 +436,7 @@ mod tests {
             for f in &fps {
                 bits.push_str(&format!("{f:07b}"));
             }
-            while bits.len() % 8 != 0 || bits.len() < 64 {
+            while !bits.len().is_multiple_of(8) || bits.len() < 64 {
                 bits.push('1');
             }
             let rec: Vec<u8> = bits
