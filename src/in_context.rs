@@ -45,7 +45,7 @@ use crate::outcome::{IgnoreReason, Outcome, Transport};
 use crate::prepare;
 use crate::psl::SuffixSource;
 use crate::store::HstsStore;
-use crate::upgrade::Upgrade;
+use crate::upgrade::{Upgrade, UrlText};
 
 /// The settings that decide whether a response is noted before the store
 /// itself is touched: copied out of a [`StoreConfig`] so that a shared
@@ -138,6 +138,27 @@ impl InContext<'_> {
         upgrade_in(self.store, self.ctx, url, now)
     }
 
+    /// The text of the URL to send for `url` at `now` in this context,
+    /// without building a new [`Url`]; see [`HstsStore::upgrade_text_at`].
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use hsts::url::Url;
+    /// use hsts::{HstsStore, RequestContext, Transport};
+    ///
+    /// let mut store = HstsStore::new();
+    /// let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// store.note_at(&Url::parse("https://example.com/").unwrap(), ["max-age=600"], Transport::Secure, now);
+    /// let page = Url::parse("https://news.example/").unwrap();
+    /// let img = RequestContext::subresource_of(&page).unwrap();
+    /// let url = Url::parse("http://example.com/a.png").unwrap();
+    /// let text = store.in_context(&img).upgrade_text_at(&url, now);
+    /// assert_eq!(text.to_string(), "https://example.com/a.png");
+    /// ```
+    pub fn upgrade_text_at<'u>(&self, url: &'u Url, now: DateTime<Utc>) -> UrlText<'u> {
+        upgrade_text_in(self.store, self.ctx, url, now)
+    }
+
     /// The URL to send for `url` at `now` in this context, upgraded or
     /// `url` itself; see [`HstsStore::upgrade_url`].
     pub fn upgrade_url_at(&self, url: &Url, now: DateTime<Utc>) -> Url {
@@ -203,6 +224,17 @@ pub(crate) fn upgrade_in(
 ) -> Upgrade {
     let scope = ctx.scope(store.config().navigations_only);
     store.upgrade_scoped_at(url, now, scope)
+}
+
+/// The text of the URL to send in `ctx`, on a store borrowed for reading.
+pub(crate) fn upgrade_text_in<'u>(
+    store: &HstsStore,
+    ctx: &RequestContext,
+    url: &'u Url,
+    now: DateTime<Utc>,
+) -> UrlText<'u> {
+    let scope = ctx.scope(store.config().navigations_only);
+    store.upgrade_text_scoped_at(url, now, scope)
 }
 
 /// A lookup in `ctx`, on a store borrowed for reading.

@@ -35,7 +35,7 @@ use crate::context::RequestContext;
 use crate::host::HostError;
 use crate::in_context::{self, Gate};
 use crate::persist::{self, PersistError};
-use crate::upgrade::Upgrade;
+use crate::upgrade::{Upgrade, UrlText};
 use crate::{HstsStore, Match, Outcome, StoreConfig, Transport};
 
 /// When a shared store with a file behind it saves on its own, besides
@@ -183,6 +183,12 @@ impl SharedHstsStore {
     /// The URL to request instead of `url` at `now`.
     pub fn upgrade_at(&self, url: &Url, now: DateTime<Utc>) -> Upgrade {
         self.read_guard().upgrade_at(url, now)
+    }
+
+    /// The text of the URL to send for `url` at `now`, without building a
+    /// new [`Url`]; see [`HstsStore::upgrade_text_at`].
+    pub fn upgrade_text_at<'u>(&self, url: &'u Url, now: DateTime<Utc>) -> UrlText<'u> {
+        self.read_guard().upgrade_text_at(url, now)
     }
 
     /// The URL to send for `url` now, upgraded or `url` itself; see
@@ -363,6 +369,12 @@ impl SharedInContext<'_> {
     /// [`SharedHstsStore::upgrade_at`] in this context, under the read lock.
     pub fn upgrade_at(&self, url: &Url, now: DateTime<Utc>) -> Upgrade {
         in_context::upgrade_in(&self.shared.read_guard(), self.ctx, url, now)
+    }
+
+    /// [`SharedHstsStore::upgrade_text_at`] in this context, under the
+    /// read lock.
+    pub fn upgrade_text_at<'u>(&self, url: &'u Url, now: DateTime<Utc>) -> UrlText<'u> {
+        in_context::upgrade_text_in(&self.shared.read_guard(), self.ctx, url, now)
     }
 
     /// [`SharedHstsStore::lookup_at`] in this context, under the read lock.

@@ -116,7 +116,11 @@ fn read_id(store: &mut HstsStore) -> u32 {
     (0..32)
         .filter(|bit| {
             let pixel = url(&format!("http://b{bit}.tracker.example/p.gif"));
-            view.upgrade_at(&pixel, later).is_upgraded()
+            let up = view.upgrade_at(&pixel, later);
+            // The text form answers as the `Url` form does, in every context.
+            let text = view.upgrade_text_at(&pixel, later);
+            assert_eq!(text.to_string(), up.clone().url(&pixel).as_str());
+            up.is_upgraded()
         })
         .fold(0, |id, bit| id | 1 << bit)
 }
@@ -347,6 +351,7 @@ fn shared_store_in_context_follows_the_policies() {
     );
     let plain = url("http://news.example/");
     assert!(!view.upgrade_at(&plain, t0()).is_upgraded());
+    assert!(!view.upgrade_text_at(&plain, t0()).is_upgraded());
     assert!(view.lookup_at("news.example", t0()).unwrap().is_none());
     assert!(shared.upgrade_at(&plain, t0()).is_upgraded());
 }

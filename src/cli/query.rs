@@ -9,7 +9,7 @@ use url::Url;
 
 use hsts::host::{self, Host};
 use hsts::StsHeader;
-use hsts::{CanonicalHost, InContext, Outcome, RequestContext, Transport, Upgrade};
+use hsts::{CanonicalHost, InContext, Outcome, RequestContext, Transport};
 
 use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
 use super::sync_cmd::FleetArgs;
@@ -298,22 +298,12 @@ pub(crate) fn rewrite<W: Write>(
     let mut store = ctx.load_store()?;
     fleet.pull(ctx, &mut store)?;
     let now = ctx.now;
-    // A navigation (the default, and --top-level without --subresource)
-    // looks up as the store's own context-free calls do: each URL's text is
-    // written as it is or with its scheme changed, without a second `Url`.
-    // A subresource's lookups go through its context.
-    if request.is_navigation() {
-        let store = &store;
-        rewrite_lines(out, urls, |out, url| {
-            store.upgrade_text_at(url, now).write_to(out)
-        })
-    } else {
-        let store = store.in_context(request);
-        rewrite_lines(out, urls, |out, url| match store.upgrade_at(url, now) {
-            Upgrade::Upgraded(up) => out.write_all(up.as_str().as_bytes()),
-            Upgrade::Unchanged => out.write_all(url.as_str().as_bytes()),
-        })
-    }
+    // Each URL's text is written as it is or with its scheme changed,
+    // without a second `Url`, with lookups in the request's context.
+    let store = store.in_context(request);
+    rewrite_lines(out, urls, |out, url| {
+        store.upgrade_text_at(url, now).write_to(out)
+    })
 }
 
 /// The loop of `rewrite`: one output line per input line, the URL to send
