@@ -19,7 +19,7 @@ use super::code::{
 use super::format::{
     bucket_range_in, BucketHead, Layout, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
 };
-use super::tld_index::{TldIndex, TldInfo};
+use super::tld_index::{key_of, TldIndex, TldInfo, MAX_SHORT};
 
 /// A listed name that matched: the suffix of the host from byte `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,10 +172,13 @@ impl<const N: usize> Suffixes<N> {
             return None;
         }
         let tld_start = tld_start.unwrap_or(0);
-        // A TLD of at most 7 bytes lies in the last word, above its start.
+        // A short TLD lies in the last word, above its start.
         let tld_len = n - tld_start;
-        let key =
-            (tld_len <= 7).then(|| last.0 >> (8 * (tld_start - last.1)) | (tld_len as u64) << 56);
+        let key = if tld_len <= MAX_SHORT {
+            key_of(last.0 >> (8 * (tld_start - last.1)), tld_len)
+        } else {
+            None
+        };
         if tld_start == 0 {
             return Some((0, key));
         }
@@ -413,6 +416,22 @@ mod tests {
         assert!(stepped > 900 && left > 0, "{stepped} {left}");
     }
 
+    /// The bits `prefix`, then each fingerprint in 7 bits, then `fill`
+    /// bits to a whole byte and at least 64 bits, as bytes.
+    fn packed_fingerprints(prefix: &str, fps: &[u8], fill: char) -> Vec<u8> {
+        let mut bits = prefix.to_owned();
+        for f in fps {
+            bits.push_str(&format!("{f:07b}"));
+        }
+        while !bits.len().is_multiple_of(8) || bits.len() < 64 {
+            bits.push(fill);
+        }
+        bits.as_bytes()
+            .chunks(8)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
+            .collect()
+    }
+
     /// Buckets of 1 to 16 ascending fingerprints (repeats, 0 and 127
     /// included) at every bit offset: the lanes find what a walk finds.
     #[test]
@@ -432,18 +451,7 @@ mod tests {
             }
             fps.sort_unstable();
             let offset = next() % 8;
-            let mut bits: String = "0".repeat(offset as usize);
-            for f in &fps {
-                bits.push_str(&format!("{f:07b}"));
-            }
-            while !bits.len().is_multiple_of(8) || bits.len() < 64 {
-                bits.push('1');
-            }
-            let rec: Vec<u8> = bits
-                .as_bytes()
-                .chunks(8)
-                .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
-                .collect();
+            let rec = packed_fingerprints(&"0".repeat(offset as usize), &fps, '1');
             let head = BucketHead {
                 count,
                 fingerprints_at: offset,
@@ -462,18 +470,7 @@ mod tests {
         // A bucket head of 20 ascending fingerprints, 7 bits each, after a
         // 5-bit count (as `BucketHead::read` places them).
         let fps: Vec<u8> = (0..20).map(|i| i * 6 + 1).collect();
-        let mut bits = String::from("10100");
-        for f in &fps {
-            bits.push_str(&format!("{f:07b}"));
-        }
-        while bits.len() % 8 != 0 {
-            bits.push('0');
-        }
-        let rec: Vec<u8> = bits
-            .as_bytes()
-            .chunks(8)
-            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 2).unwrap())
-            .collect();
+        let rec = packed_fingerprints("10100", &fps, '0');
         let head = BucketHead {
             count: 20,
             fingerprints_at: 5,

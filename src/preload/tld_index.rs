@@ -13,7 +13,7 @@ use super::format::{find_tld, Layout, Tld};
 use super::iter::tlds;
 
 /// The longest TLD the index holds: its bytes and length share one word.
-const MAX_SHORT: usize = 7;
+pub(crate) const MAX_SHORT: usize = 7;
 /// The multiplier of the slot hash.
 const SLOT_K: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -59,14 +59,20 @@ pub(crate) struct TldIndex {
 /// length in the top byte (so `co` and `co\0` differ); `None` otherwise.
 #[inline(always)]
 pub(crate) fn short_key(name: &[u8]) -> Option<u64> {
-    if name.is_empty() || name.len() > MAX_SHORT {
-        return None;
-    }
     let word = name
         .iter()
         .rev()
         .fold(0u64, |w, &c| (w << 8) | u64::from(c));
-    Some(word | (name.len() as u64) << 56)
+    key_of(word, name.len())
+}
+
+/// [`short_key`] of the `len` bytes held, little-endian, in the low bytes
+/// of `word` (the bytes above them zero).
+#[inline(always)]
+pub(crate) fn key_of(word: u64, len: usize) -> Option<u64> {
+    (1..=MAX_SHORT)
+        .contains(&len)
+        .then_some(word | (len as u64) << 56)
 }
 
 impl TldIndex {
