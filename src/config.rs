@@ -76,7 +76,8 @@ pub struct StoreConfig {
     /// [`MAX_CAPACITY`](crate::MAX_CAPACITY), 8,000,000, and larger
     /// values count as that). When it is full, a new host evicts, among the
     /// least recently observed entries, the one that expires soonest. It
-    /// also bounds the remembered removals (see [`bounds`](crate::bounds)).
+    /// also bounds the remembered removals (at most
+    /// [`MAX_CAPACITY`](crate::MAX_CAPACITY) in all).
     pub capacity: usize,
     /// The most dynamic entries one site (registrable domain, eTLD+1) may
     /// hold (default 64). A new host beyond it replaces the site's least

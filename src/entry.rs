@@ -38,8 +38,9 @@ impl Entry {
     }
 }
 
-/// An entry as the store holds it, borrowed: what [`HstsStore::iter`] and
-/// [`HstsStore::get`] yield. The store keeps names in one arena rather than
+/// An entry as the store holds it, borrowed: what
+/// [`HstsStore::iter`](crate::HstsStore::iter) and
+/// [`HstsStore::get`](crate::HstsStore::get) yield. The store keeps names in one arena rather than
 /// one `String` each; [`EntryRef::to_entry`] makes an owned copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntryRef<'a> {

@@ -37,7 +37,7 @@ use crate::preload::PreloadList;
 use crate::removals::Removals;
 use crate::table::{Table, Usage};
 
-/// The store of known HSTS hosts. See the [module documentation](self).
+/// The store of known HSTS hosts. See the [crate documentation](crate).
 #[derive(Debug, Clone)]
 pub struct HstsStore {
     table: Table,

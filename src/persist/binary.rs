@@ -636,7 +636,7 @@ pub(crate) fn build_store(mut contents: Contents<'_>, config: StoreConfig) -> Hs
 }
 
 /// Decodes a store file into a store with the given settings, its capacity
-/// and quota raised to the file's (see the [module docs](self)). Bounded:
+/// and quota raised to the file's (DESIGN.md, "File format"). Bounded:
 /// no allocation exceeds what the bytes present can justify, nor what
 /// [`MAX_CAPACITY`](crate::MAX_CAPACITY) allows. Never panics.
 pub fn decode(bytes: &[u8], config: StoreConfig) -> Result<HstsStore, PersistError> {
