@@ -444,17 +444,14 @@ struct WordClasses {
 }
 
 /// The classes of the eight bytes of `x` (byte i is bits 8i..8i+8), all
-/// at once. Each test leaves its answer in the high bit of each byte: with
-/// the high bits cleared, adding `0x80 - c` to a byte carries into its
-/// high bit exactly when the byte is at least `c`, and never into the next
-/// byte.
+/// at once, each answer in the high bit of each byte ([`crate::swar`]),
+/// tested on the bytes with their high bits cleared (a byte with its high
+/// bit set is `bad` whatever else it matches).
 #[inline(always)]
 fn word_classes(x: u64) -> WordClasses {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use crate::swar::{at_least_low as at_least, eq_low, HIGH, ONES};
     let low = x & !HIGH;
-    let at_least = |v: u64, c: u8| v.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
-    let equal = |c: u8| !(low ^ (ONES * u64::from(c))).wrapping_add(ONES * 0x7f) & HIGH;
+    let equal = |c: u8| eq_low(low, c);
     // Setting bit 5 lowers A-Z onto a-z, and moves no other byte into it.
     let folded = low | (ONES * 0x20);
     let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);

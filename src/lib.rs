@@ -193,6 +193,7 @@ mod psl;
 mod removals;
 mod shared;
 mod store;
+mod swar;
 mod table;
 mod upgrade;
 mod wire;

@@ -211,13 +211,8 @@ fn url_domain_name(domain: &str) -> Option<&str> {
 
 /// Whether `b` holds ".." somewhere: eight pairs of bytes at a time.
 fn has_two_dots_in_a_row(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     // The high bit of each byte of `x` that is a dot, and no other bit.
-    let dots = |x: u64| {
-        let y = x ^ (ONES * u64::from(b'.'));
-        !(((y & LOW7).wrapping_add(LOW7)) | y | LOW7)
-    };
+    let dots = |x: u64| crate::swar::eq_bytes(x, b'.');
     let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
     let n = b.len();
     if n < 9 {

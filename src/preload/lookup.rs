@@ -20,6 +20,7 @@ use super::format::{
     bucket_range_in, BucketHead, Layout, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
 };
 use super::tld_index::{key_of, TldIndex, TldInfo, MAX_SHORT};
+use crate::swar::eq_bytes;
 
 /// A listed name that matched: the suffix of the host from byte `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,15 +94,6 @@ fn lookup_in<const N: usize>(b: &[u8], p: &Parts<'_>, host: &str) -> Option<Hit>
     })
 }
 
-/// The high bit of each byte of `w` that is `.` (exact for any byte).
-#[inline(always)]
-fn dot_bits(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let x = w ^ (ONES * u64::from(b'.'));
-    !(((x & LOW7) + LOW7) | x | LOW7)
-}
-
 /// The label suffixes of a host (without its TLD) that a record could
 /// hold, shortest first, with their hashes.
 struct Suffixes<const N: usize> {
@@ -149,7 +141,7 @@ impl<const N: usize> Suffixes<N> {
             if base == n {
                 last = (word, from);
             }
-            let mut dots = dot_bits(word);
+            let mut dots = eq_bytes(word, b'.');
             while dots != 0 {
                 let top = 63 - dots.leading_zeros() as usize;
                 dots ^= 1 << top;
