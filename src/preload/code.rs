@@ -275,14 +275,10 @@ impl StepTable {
     pub(crate) fn new(len_table: &[u8]) -> StepTable {
         let mut t = Box::new([0u16; 1 << LEN_PEEK]);
         for (peek, step) in t.iter_mut().enumerate() {
-            let Some(e) = len_table.get(peek * 2..peek * 2 + 2) else {
-                continue;
-            };
-            let e = u16::from_le_bytes([e[0], e[1]]);
-            let (cl, sym) = (e & 15, e >> 4);
-            if cl != 0 && u32::from(cl) <= LEN_PEEK && sym != ESC {
+            match len_entry(len_table, peek) {
                 // The length is at most 2^11 − 1 bits, the code at most 10.
-                *step = cl + (sym >> 1);
+                Some((cl, sym)) if sym != ESC => *step = cl as u16 + (sym >> 1),
+                _ => {}
             }
         }
         StepTable(t)
@@ -318,20 +314,23 @@ impl RecordHead {
     }
 }
 
+/// The length code's entry for the peeked bits `peek`: the code's length
+/// (1..=[`LEN_PEEK`]) and its symbol; `None` when no code starts so.
+#[inline(always)]
+fn len_entry(len_table: &[u8], peek: usize) -> Option<(u32, u16)> {
+    let e = len_table.get(peek * 2..peek * 2 + 2)?;
+    let e = u16::from_le_bytes([e[0], e[1]]);
+    let cl = u32::from(e & 15);
+    (cl != 0 && cl <= LEN_PEEK).then_some((cl, e >> 4))
+}
+
 /// Reads the record header at bit `p`: a length-code symbol (`bits << 1 |
 /// include_subdomains`, or an escape followed by 13 raw bits of length and
 /// the flag). `None` on a corrupt code.
 #[inline(always)]
 pub(crate) fn record_head(len_table: &[u8], rec: &[u8], p: u64) -> Option<RecordHead> {
-    let peek = read_bits(rec, p, LEN_PEEK) as usize;
-    let e = len_table.get(peek * 2..peek * 2 + 2)?;
-    let e = u16::from_le_bytes([e[0], e[1]]);
-    let cl = u32::from(e & 15);
-    if cl == 0 || cl > LEN_PEEK {
-        return None;
-    }
+    let (cl, sym) = len_entry(len_table, read_bits(rec, p, LEN_PEEK) as usize)?;
     let mut p = p + u64::from(cl);
-    let sym = e >> 4;
     let (bits, isd) = if sym == ESC {
         let v = read_bits(rec, p, ESC_BITS);
         p += u64::from(ESC_BITS);

@@ -314,6 +314,13 @@ pub(crate) fn boundary(b: &[u8], l: &Layout, i: usize) -> Option<u64> {
 fn boundary_in(supers: &[u8], offsets: &[u8], l: &Layout, i: usize) -> Option<u64> {
     let base = u64::from(u32_at(supers, (i >> SUPER_SHIFT) * 4)?);
     let rel = read_bits(offsets, i as u64 * u64::from(l.width), l.width);
+    boundary_of(l, i, base, rel)
+}
+
+/// Where bucket `i` starts, given its superblock's base and its
+/// correction.
+#[inline(always)]
+fn boundary_of(l: &Layout, i: usize, base: u64, rel: u64) -> Option<u64> {
     (base + predicted(i, l.slope) + rel).checked_sub(l.bias)
 }
 
@@ -348,10 +355,9 @@ pub(crate) fn bucket_range_in(
         // one read.
         let base = u64::from(u32_at(supers, (i >> SUPER_SHIFT) * 4)?);
         let both = read_bits(offsets, i as u64 * u64::from(l.width), 2 * l.width);
-        let at = |i: usize, rel: u64| (base + predicted(i, l.slope) + rel).checked_sub(l.bias);
         (
-            at(i, both >> l.width)?,
-            at(i + 1, both & ((1 << l.width) - 1))?,
+            boundary_of(l, i, base, both >> l.width)?,
+            boundary_of(l, i + 1, base, both & ((1 << l.width) - 1))?,
         )
     } else {
         (
