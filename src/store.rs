@@ -373,7 +373,8 @@ impl HstsStore {
     }
 
     /// [`HstsStore::known_scoped_at`] for a name the caller knows to be
-    /// canonical (a `url` domain that [`host::is_canonical_name`] passed).
+    /// canonical (a `url` domain whose lengths `url_domain_name` in
+    /// `upgrade.rs` checked).
     pub(crate) fn known_name_scoped_at(
         &self,
         host: &str,
