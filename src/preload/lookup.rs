@@ -20,7 +20,7 @@ use super::format::{
     bucket_range_in, BucketHead, Layout, MAX_HOST_LEN, TLD_INCLUDE_SUBDOMAINS, TLD_IS_ENTRY,
 };
 use super::tld_index::{key_of, TldIndex, TldInfo, MAX_SHORT};
-use crate::swar::eq_bytes;
+use crate::swar::{at_least_low, eq_bytes};
 
 /// A listed name that matched: the suffix of the host from byte `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,9 +306,7 @@ fn first_at_or_above(rec: &[u8], head: &BucketHead, fp: u8) -> Option<u64> {
         // The high bit of each lane at or above `fp`: ascending, so these
         // are the last lanes, and the first of them is the first field
         // (lane 7 holds field 0) not below `fp`.
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        let at_or_above = ((lanes | HIGH) - ONES * u64::from(fp)) & HIGH;
+        let at_or_above = at_least_low(lanes, fp);
         let j = u64::from(at_or_above.leading_zeros() / 8);
         if j < k {
             let f = (lanes >> (8 * (7 - j))) & 0x7f;
