@@ -1,9 +1,16 @@
 //! Not part of the stable API: what the fuzz targets, benches and tests
-//! need to look inside a store. May change in any release.
+//! need to look inside a store, and what the CLI shares with the library.
+//! May change in any release.
 
 use chrono::{DateTime, Utc};
 
 use crate::{CanonicalHost, EntryRef, HstsStore};
+
+/// The byte tests on whole words that the library uses, for the CLI's
+/// check of what it echoes.
+pub mod swar {
+    pub use crate::swar::{at_least_low, eq_bytes, eq_low, HIGH, ONES};
+}
 
 /// Views and changes of a store's plumbing (removal records, memory use),
 /// for tests, benches and fuzzing.

@@ -1,19 +1,20 @@
 //! Tests on the eight bytes of a word at once (SIMD within a register),
 //! shared by the name scan (`host`), the preload lookup's dot scan and the
-//! length check of `url`'s domains (`upgrade`). Each test leaves its
-//! answer in the high bit of each byte.
+//! length check of `url`'s domains (`upgrade`), and (through
+//! [`crate::internal::swar`]) the CLI's check of what it echoes. Each test
+//! leaves its answer in the high bit of each byte.
 
 /// 0x01 in every byte.
-pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+pub const ONES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every byte.
-pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+pub const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each byte of `low` (a word with its high bits clear)
 /// that equals `c` (below 0x80). The XOR leaves zero in a matching byte,
 /// and adding 0x7f carries into the high bit of every other one, never
 /// into the next byte.
 #[inline(always)]
-pub(crate) fn eq_low(low: u64, c: u8) -> u64 {
+pub fn eq_low(low: u64, c: u8) -> u64 {
     !(low ^ (ONES * u64::from(c))).wrapping_add(ONES * 0x7f) & HIGH
 }
 
@@ -21,14 +22,14 @@ pub(crate) fn eq_low(low: u64, c: u8) -> u64 {
 /// `c` (at most 0x80): adding `0x80 - c` carries into the high bit exactly
 /// then, and never into the next byte.
 #[inline(always)]
-pub(crate) fn at_least_low(low: u64, c: u8) -> u64 {
+pub fn at_least_low(low: u64, c: u8) -> u64 {
     low.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH
 }
 
 /// The high bit of each byte of `w`, any byte, that equals `c` (below
 /// 0x80).
 #[inline(always)]
-pub(crate) fn eq_bytes(w: u64, c: u8) -> u64 {
+pub fn eq_bytes(w: u64, c: u8) -> u64 {
     eq_low(w & !HIGH, c) & !w
 }
 

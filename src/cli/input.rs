@@ -345,18 +345,13 @@ fn escape_chars(s: &str) -> Cow<'_, str> {
 /// values are, and need no escaping), eight bytes at a time.
 #[inline]
 fn printable_ascii(s: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use hsts::internal::swar::{at_least_low, eq_low, HIGH};
     // The high bit of each byte of `x` that is not ' '..='~' or is '\\'.
-    // With the high bits cleared, adding c to a byte carries into its high
-    // bit exactly when the byte is at least 0x80 - c, and never into the
-    // next byte.
     let unprintable = |x: u64| {
         let low = x & !HIGH;
-        let below_space = !low.wrapping_add(ONES * (0x80 - 0x20)) & HIGH;
-        let delete = low.wrapping_add(ONES) & HIGH;
-        let backslash = !(low ^ (ONES * 0x5c)).wrapping_add(ONES * 0x7f) & HIGH;
-        (x & HIGH) | below_space | delete | backslash
+        let below_space = at_least_low(low, b' ') ^ HIGH;
+        // At least 0x7f, with the high bit clear, is 0x7f (DEL).
+        (x & HIGH) | below_space | at_least_low(low, 0x7f) | eq_low(low, b'\\')
     };
     let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
     let n = s.len();
