@@ -534,7 +534,7 @@ fn canonicalize_slow(trimmed: &str) -> Result<Host, HostError> {
 }
 
 /// Checks DNS length limits on an ASCII name without a trailing dot.
-fn check_lengths(name: &str) -> Result<(), HostError> {
+pub(crate) fn check_lengths(name: &str) -> Result<(), HostError> {
     if name.is_empty() {
         return Err(HostError::Empty);
     }

@@ -195,18 +195,14 @@ fn url_domain_name(domain: &str) -> Option<&str> {
     let name = domain.strip_suffix('.').unwrap_or(domain);
     let b = name.as_bytes();
     let n = b.len();
-    if n == 0 || n > host::MAX_NAME_LEN || b[0] == b'.' || b[n - 1] == b'.' {
-        return None;
+    if (1..=host::MAX_LABEL_LEN).contains(&n) {
+        // No label can be too long: only an empty label (a dot first,
+        // last, or after another) is left to rule out, a word at a time.
+        let empty_label = b[0] == b'.' || b[n - 1] == b'.' || has_two_dots_in_a_row(b);
+        return (!empty_label).then_some(name);
     }
-    if n <= host::MAX_LABEL_LEN {
-        // No label can be too long: only an empty label (two dots in a
-        // row) is left to rule out.
-        return (!has_two_dots_in_a_row(b)).then_some(name);
-    }
-    let labels_ok = name
-        .split('.')
-        .all(|l| !l.is_empty() && l.len() <= host::MAX_LABEL_LEN);
-    labels_ok.then_some(name)
+    // Longer names (rare): the canonicaliser's own length check.
+    host::check_lengths(name).is_ok().then_some(name)
 }
 
 /// Whether `b` holds ".." somewhere: eight pairs of bytes at a time.
