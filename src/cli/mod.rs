@@ -839,7 +839,7 @@ pub(crate) fn json_number(n: u64) -> u64 {
 static LINE_BUFFERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Ends an output line: a newline, and a flush when line-buffered.
-pub(crate) fn end_line(out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn end_line<W: Write + ?Sized>(out: &mut W) -> Result<(), CliError> {
     out.write_all(b"\n")?;
     if line_buffered() {
         out.flush()?;

@@ -13,7 +13,7 @@ use hsts::{CanonicalHost, InContext, Outcome, RequestContext, Transport};
 
 use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
 use super::sync_cmd::FleetArgs;
-use super::{line, line_buffered, CliError, Ctx};
+use super::{end_line, line, line_buffered, CliError, Ctx};
 
 /// The raw bytes of an argument (arguments need not be UTF-8).
 fn os_bytes(s: &OsString) -> Vec<u8> {
@@ -314,7 +314,6 @@ fn rewrite_lines<W: Write>(
     mut write_url: impl FnMut(&mut W, &Url) -> std::io::Result<()>,
 ) -> Result<u8, CliError> {
     let mut status = 0;
-    let flush = line_buffered();
     for_each_line(urls, |item| {
         let given = match item {
             Item::Text(given) => given,
@@ -329,11 +328,7 @@ fn rewrite_lines<W: Write>(
         match Url::parse(given) {
             Ok(url) => {
                 write_url(out, &url)?;
-                out.write_all(b"\n")?;
-                if flush {
-                    out.flush()?;
-                }
-                Ok(())
+                end_line(out)
             }
             Err(e) => {
                 eprintln!("hsts: cannot parse URL {given:?}: {e}");
