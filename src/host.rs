@@ -178,6 +178,66 @@ pub(crate) fn superdomains_of(name: &str) -> Superdomains<'_> {
     Superdomains { rest: name }
 }
 
+/// A domain name that is canonical as given (see [`CanonicalHost`]),
+/// borrowed: what [`CanonicalHost::set`] would otherwise copy. It also
+/// carries where its dots are when the name is at most 64 octets, found
+/// while checking it, so that a lookup does not look for them again.
+///
+/// ```
+/// use hsts::host::CanonicalName;
+///
+/// assert_eq!(CanonicalName::new("www.example.com.").unwrap().as_str(), "www.example.com");
+/// // Names that need work take [`CanonicalHost`](hsts::CanonicalHost).
+/// assert!(CanonicalName::new("WWW.Example.com").is_none());
+/// assert!(CanonicalName::new("bücher.example").is_none());
+/// assert!(CanonicalName::new("192.0.2.1").is_none());
+/// assert!(CanonicalName::new("bad..name").is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CanonicalName<'a> {
+    name: &'a str,
+    /// Bit i set if byte i is a dot, for a name of up to 64 octets.
+    dots: Option<u64>,
+}
+
+impl<'a> CanonicalName<'a> {
+    /// `input` without one trailing dot, if that is canonical as it is:
+    /// lower case letters, digits, `-` and `_`, labels of 1 to 63 octets,
+    /// at most 253 in all, no A-label and not an IPv4 address. `None`
+    /// when it is not: [`CanonicalHost::new`] or [`CanonicalHost::set`]
+    /// then lowers, maps or rejects it.
+    pub fn new(input: &'a str) -> Option<CanonicalName<'a>> {
+        let name = input.strip_suffix('.').unwrap_or(input);
+        match scan_with_dots(name.as_bytes()) {
+            (Scan::Plain { upper: false }, dots) => Some(CanonicalName { name, dots }),
+            _ => None,
+        }
+    }
+
+    /// A name the caller knows to be canonical (a [`CanonicalHost`]'s, or
+    /// a `url` domain whose lengths were checked), without its dots.
+    pub(crate) fn known(name: &'a str) -> CanonicalName<'a> {
+        CanonicalName { name, dots: None }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &'a str {
+        self.name
+    }
+
+    /// Where the dots are (bit i for byte i), when the name is at most 64
+    /// octets and they were found while checking it.
+    pub(crate) fn dots(&self) -> Option<u64> {
+        self.dots
+    }
+}
+
+impl<'a> From<&'a CanonicalHost> for CanonicalName<'a> {
+    fn from(host: &'a CanonicalHost) -> CanonicalName<'a> {
+        CanonicalName::known(&host.0)
+    }
+}
+
 /// Whether `name` is already a canonical domain name, as the one-pass
 /// scan decides it (lower case, LDH and `_`, no A-label, within the DNS
 /// limits, not IPv4-like): a lookup can use it as it is.
@@ -380,9 +440,16 @@ static CLASS: [u8; 256] = {
 /// hyphens ([`word_classes`]), gathered as bit masks over the name, and
 /// the label rules are then tests on those masks.
 fn scan(name: &[u8]) -> Scan {
+    scan_with_dots(name).0
+}
+
+/// [`scan`], and for a name of up to 64 octets where its dots are (bit i
+/// set if byte i is a dot), found on the way.
+#[inline(always)]
+fn scan_with_dots(name: &[u8]) -> (Scan, Option<u64>) {
     let n = name.len();
     if n == 0 || n > 64 {
-        return scan_long(name);
+        return (scan_long(name), None);
     }
     let (mut bad, mut upper, mut dots, mut hyphens) = (0, 0, 0u64, 0u64);
     let mut gather = |word: [u8; 8], at: usize| {
@@ -408,17 +475,17 @@ fn scan(name: &[u8]) -> Scan {
         gather(name[n - 8..].try_into().expect("8 bytes"), n - 8);
     }
     if bad != 0 {
-        return Scan::Other;
+        return (Scan::Other, None);
     }
     // An empty label: a dot first, last, or after another dot; or a label
     // of 64 octets (with n <= 64, only a name without a dot has one).
     if dots & (1 | (1 << (n - 1)) | (dots << 1)) != 0 || (dots == 0 && n > MAX_LABEL_LEN) {
-        return Scan::Other;
+        return (Scan::Other, None);
     }
     // An A-label has "--" at its third and fourth octets: only a name with
     // two hyphens in a row has its labels looked at.
     if hyphens & (hyphens >> 1) != 0 && name.split(|&b| b == b'.').any(is_a_label) {
-        return Scan::Other;
+        return (Scan::Other, None);
     }
     // A numeric last label (decimal, or 0x hex) makes the name IPv4 or
     // invalid: the full path decides.
@@ -426,9 +493,9 @@ fn scan(name: &[u8]) -> Scan {
     if last.iter().all(u8::is_ascii_digit)
         || (last.len() > 1 && last[0] == b'0' && matches!(last[1], b'x' | b'X'))
     {
-        return Scan::Other;
+        return (Scan::Other, None);
     }
-    Scan::Plain { upper: upper != 0 }
+    (Scan::Plain { upper: upper != 0 }, Some(dots))
 }
 
 /// What [`word_classes`] finds in eight bytes.
@@ -714,6 +781,63 @@ mod tests {
         ] {
             assert_eq!(scan(name.as_bytes()), scan_long(name.as_bytes()), "{name}");
         }
+    }
+
+    /// A name taken as given is exactly what canonicalisation would give,
+    /// and is taken whenever canonicalisation would give it back as it
+    /// is; its dot mask, when it has one, marks its dots.
+    #[test]
+    fn names_taken_as_given_are_canonical() {
+        let alphabet = b"abxnXN09-_.Z.:\xc3";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut taken = 0;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 80) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (i * 3 % 60)) as usize + i * 5) % alphabet.len()])
+                .collect();
+            let Ok(input) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let trimmed = input.strip_suffix('.').unwrap_or(&input);
+            let canonical = canonicalize(&input);
+            let as_is = matches!(&canonical, Ok(Host::Domain(d)) if d.as_str() == trimmed);
+            match CanonicalName::new(&input) {
+                Some(name) => {
+                    taken += 1;
+                    assert!(as_is, "{input:?} -> {canonical:?}");
+                    assert_eq!(name.as_str(), trimmed);
+                    let want = trimmed
+                        .bytes()
+                        .enumerate()
+                        .filter(|&(_, c)| c == b'.')
+                        .fold(0u64, |m, (i, _)| m | 1 << i);
+                    assert_eq!(
+                        name.dots(),
+                        (trimmed.len() <= 64).then_some(want),
+                        "{input:?}"
+                    );
+                }
+                // Canonical as given but refused: names with an A-label
+                // (their Punycode needs checking) or a last label that
+                // starts like a number (the IPv4 rules decide).
+                None => assert!(
+                    !as_is
+                        || trimmed.split('.').any(|l| is_a_label(l.as_bytes()))
+                        || trimmed
+                            .rsplit('.')
+                            .next()
+                            .is_some_and(|l| l.starts_with(|c: char| c.is_ascii_digit())),
+                    "{input:?}"
+                ),
+            }
+        }
+        assert!(taken > 2_000, "{taken}");
+        let long = format!("{}.{}.example", "a".repeat(63), "b".repeat(63));
+        assert_eq!(CanonicalName::new(&long).unwrap().dots(), None);
     }
 
     #[test]

@@ -40,7 +40,7 @@ use crate::config::StoreConfig;
 use crate::context::{AcceptFrom, RequestContext};
 use crate::entry::Match;
 use crate::header::StsHeader;
-use crate::host::{self, CanonicalHost, Host, HostError};
+use crate::host::{self, CanonicalHost, CanonicalName, Host, HostError};
 use crate::outcome::{IgnoreReason, Outcome, Transport};
 use crate::prepare;
 use crate::psl::SuffixSource;
@@ -167,22 +167,38 @@ impl InContext<'_> {
 
     /// Whether a request to the canonical `host` in this context must use
     /// https at `now`: [`InContext::lookup_at`] without the [`Match`], and
-    /// without allocating (a CLI or crawler checking many hosts reuses one
-    /// [`CanonicalHost`] through [`CanonicalHost::set`]).
+    /// without allocating. `host` is a [`CanonicalHost`] or a
+    /// [`CanonicalName`]: a CLI or crawler checking many hosts takes each
+    /// as a `CanonicalName` when it is canonical as given (no copy, and
+    /// the lookup reuses what the check found), and otherwise reuses one
+    /// `CanonicalHost` through [`CanonicalHost::set`].
     ///
     /// ```
-    /// use hsts::{CanonicalHost, HstsStore, RequestContext};
+    /// use hsts::{CanonicalHost, CanonicalName, HstsStore, RequestContext};
     ///
     /// let mut store = HstsStore::new();
     /// let nav = RequestContext::navigation();
     /// let view = store.in_context(&nav);
-    /// let mut host = CanonicalHost::new("example.org").unwrap();
-    /// host.set("Accounts.Google.COM").unwrap();
-    /// assert!(view.is_known_canonical_at(&host, chrono::Utc::now()));
+    /// let now = chrono::Utc::now();
+    /// let mut scratch = CanonicalHost::new("example.org").unwrap();
+    /// for given in ["accounts.google.com", "Accounts.Google.COM"] {
+    ///     let known = match CanonicalName::new(given) {
+    ///         Some(name) => view.is_known_canonical_at(name, now),
+    ///         None => {
+    ///             scratch.set(given).unwrap();
+    ///             view.is_known_canonical_at(&scratch, now)
+    ///         }
+    ///     };
+    ///     assert!(known);
+    /// }
     /// ```
-    pub fn is_known_canonical_at(&self, host: &CanonicalHost, now: DateTime<Utc>) -> bool {
+    pub fn is_known_canonical_at<'h>(
+        &self,
+        host: impl Into<CanonicalName<'h>>,
+        now: DateTime<Utc>,
+    ) -> bool {
         let scope = self.ctx.scope(self.store.config().navigations_only);
-        self.store.known_scoped_at(host, now, scope)
+        self.store.known_name_scoped_at(host.into(), now, scope)
     }
 
     /// The top-level site whose partition a request to `host` in this

@@ -209,7 +209,7 @@ pub use config::{PreloadSource, StoreConfig};
 pub use context::{AcceptFrom, RequestContext};
 pub use entry::{Entry, EntryProblem, EntryRef, Match, Source};
 pub use header::{HeaderError, HeaderErrorKind, StsHeader};
-pub use host::{CanonicalHost, Host, HostError};
+pub use host::{CanonicalHost, CanonicalName, Host, HostError};
 pub use in_context::InContext;
 pub use keys::RandomError;
 pub use outcome::{Evictions, IgnoreReason, Outcome, Transport};

@@ -30,7 +30,7 @@ use crate::config::StoreConfig;
 use crate::context::{LookupScope, RequestContext};
 use crate::entry::{self, dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
 use crate::header::StsHeader;
-use crate::host::{self, CanonicalHost, Host, HostError};
+use crate::host::{self, CanonicalHost, CanonicalName, Host, HostError};
 use crate::keys::{Keys, RandomError, Salt, HASH_HEX};
 use crate::outcome::{Evictions, IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
@@ -348,7 +348,7 @@ impl HstsStore {
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> Option<Match> {
-        Some(match self.find_scoped(host.as_str(), now, scope)? {
+        Some(match self.find_scoped(host.into(), now, scope)? {
             Found::Preload(m) => Match {
                 host: m.name.to_owned(),
                 include_subdomains: m.include_subdomains,
@@ -359,48 +359,43 @@ impl HstsStore {
         })
     }
 
-    /// Whether `host` is a known HSTS host at `now` within `scope`:
-    /// [`HstsStore::lookup_scoped_at`] without building the [`Match`], so
-    /// that a loop over many hosts allocates nothing (for a store keyed by
-    /// name; a hashed store hashes each candidate).
-    pub(crate) fn known_scoped_at(
-        &self,
-        host: &CanonicalHost,
-        now: DateTime<Utc>,
-        scope: LookupScope<'_>,
-    ) -> bool {
-        self.known_name_scoped_at(host.as_str(), now, scope)
-    }
-
-    /// [`HstsStore::known_scoped_at`] for a name the caller knows to be
-    /// canonical (a `url` domain whose lengths `url_domain_name` in
-    /// `upgrade.rs` checked).
+    /// Whether the canonical `name` is a known HSTS host at `now` within
+    /// `scope`: [`HstsStore::lookup_scoped_at`] without building the
+    /// [`Match`], so that a loop over many hosts allocates nothing (for a
+    /// store keyed by name; a hashed store hashes each candidate). `name`
+    /// is a [`CanonicalName`] checked as given, a [`CanonicalHost`]'s, or
+    /// a `url` domain whose lengths `url_domain_name` in `upgrade.rs`
+    /// checked.
     pub(crate) fn known_name_scoped_at(
         &self,
-        host: &str,
+        name: CanonicalName<'_>,
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> bool {
-        self.find_scoped(host, now, scope).is_some()
+        self.find_scoped(name, now, scope).is_some()
     }
 
     /// What makes the canonical `host` a known HSTS host at `now` within
     /// `scope`, if anything: the one lookup behind
-    /// [`HstsStore::lookup_scoped_at`] and [`HstsStore::known_scoped_at`].
+    /// [`HstsStore::lookup_scoped_at`] and [`HstsStore::known_name_scoped_at`].
     /// A dynamic match in a scope that counts as a use marks the entry
     /// used today.
     fn find_scoped<'h>(
         &self,
-        host: &'h str,
+        name: CanonicalName<'h>,
         now: DateTime<Utc>,
         scope: LookupScope<'_>,
     ) -> Option<Found<'h>> {
+        let host = name.as_str();
         if self.config.exempt_localhost && host::is_localhost_name(host) {
             return None;
         }
         // A host must use https if either the preload list or the dynamic
         // store says so; the preload list is asked first, as it never expires.
-        if let Some(m) = self.active_preload_at(now).and_then(|l| l.lookup(host)) {
+        if let Some(m) = self
+            .active_preload_at(now)
+            .and_then(|l| l.lookup_name(name))
+        {
             return Some(Found::Preload(m));
         }
         if !scope.dynamic || self.table.len() == 0 {

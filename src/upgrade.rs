@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::context::LookupScope;
-use crate::host::{self, CanonicalHost, Host};
+use crate::host::{self, CanonicalHost, CanonicalName, Host};
 use crate::HstsStore;
 
 /// The answer to "what URL must this request use?".
@@ -335,7 +335,7 @@ impl HstsStore {
             // What the scan of every name took before, this takes too.
             debug_assert!(!host::is_canonical_name(d) || url_domain_name(d) == Some(d));
             if let Some(name) = url_domain_name(d) {
-                return self.known_name_scoped_at(name, now, scope);
+                return self.known_name_scoped_at(CanonicalName::known(name), now, scope);
             }
         }
         self.known_host_scoped_at(host, url, now, scope)
@@ -350,7 +350,7 @@ impl HstsStore {
         scope: LookupScope<'_>,
     ) -> bool {
         match host.map(host::from_url_host) {
-            Some(Ok(Host::Domain(h))) => self.known_scoped_at(&h, now, scope),
+            Some(Ok(Host::Domain(h))) => self.known_name_scoped_at((&h).into(), now, scope),
             Some(Err(_)) => self.covers_invalid_at(url.host_str().unwrap_or_default(), now, scope),
             Some(Ok(Host::Ip(_))) | None => false,
         }

@@ -1,5 +1,6 @@
 //! `hsts parse`, `hsts check`, `hsts rewrite` and `hsts observe`.
 
+use std::borrow::Cow;
 use std::ffi::OsString;
 use std::io::Write;
 
@@ -9,7 +10,7 @@ use url::Url;
 
 use hsts::host::{self, Host};
 use hsts::StsHeader;
-use hsts::{CanonicalHost, InContext, Outcome, RequestContext, Transport};
+use hsts::{CanonicalHost, CanonicalName, InContext, Outcome, RequestContext, Transport};
 
 use super::input::{escape, for_each_line, BadLine, Item, Lines, MAX_LINE};
 use super::sync_cmd::FleetArgs;
@@ -112,18 +113,32 @@ pub(crate) fn check<W: Write>(
         // The usual line, kept small: a host, answered without building
         // anything.
         if let (Item::Text(given), false) = (&item, mode == CheckOutput::Json) {
-            let ip = match scratch.set(given) {
-                Ok(ip) => ip,
-                Err(e) => {
-                    status = 1;
-                    return check_invalid(out, mode, given, &e);
-                }
+            // Canonical as given (nearly every line): looked up where it
+            // lies. Otherwise canonicalised into the scratch name.
+            let (yes, as_given) = match CanonicalName::new(given) {
+                Some(name) => (store.is_known_canonical_at(name, ctx.now), true),
+                None => match scratch.set(given) {
+                    // An IP literal is never a known host (§8.3 step 3).
+                    Ok(ip) => {
+                        let yes = ip.is_none() && store.is_known_canonical_at(&scratch, ctx.now);
+                        (yes, false)
+                    }
+                    Err(e) => {
+                        status = 1;
+                        return check_invalid(out, mode, given, &e);
+                    }
+                },
             };
-            // An IP literal is never a known host (§8.3 step 3).
-            let yes = ip.is_none() && store.is_known_canonical_at(&scratch, ctx.now);
             known += u64::from(yes);
             if mode == CheckOutput::Plain {
-                out.write_all(escape(given).as_bytes())?;
+                // A name canonical as given is letters, digits, `-`, `_`
+                // and dots: nothing in it to escape.
+                let shown = if as_given {
+                    Cow::Borrowed(*given)
+                } else {
+                    escape(given)
+                };
+                out.write_all(shown.as_bytes())?;
                 out.write_all(if yes { b"\thttps\n" } else { b"\thttp\n" })?;
                 if flush {
                     out.flush()?;

@@ -49,23 +49,33 @@ const LARGE: usize = MAX_HOST_LEN / 2 + 1;
 /// The longest label (RFC 1035).
 const MAX_LABEL: usize = 63;
 
-/// See [`super::PreloadList::lookup`].
-pub(crate) fn lookup(b: &[u8], p: &Parts<'_>, host: &str) -> Option<Hit> {
+/// See [`super::PreloadList::lookup`]. `dots`, when given, is where the
+/// dots of `host` are (bit i for byte i): the host is then known to be
+/// canonical and at most 64 bytes long, and is not scanned again.
+pub(crate) fn lookup(b: &[u8], p: &Parts<'_>, host: &str, dots: Option<u64>) -> Option<Hit> {
     if p.layout.max_labels < SMALL {
-        lookup_in::<SMALL>(b, p, host)
+        lookup_in::<SMALL>(b, p, host, dots)
     } else {
-        lookup_in::<LARGE>(b, p, host)
+        lookup_in::<LARGE>(b, p, host, dots)
     }
 }
 
 /// Probes the host's label suffixes longest first (a congruent match, then
 /// each superdomain, nearest first), then the TLD itself.
-fn lookup_in<const N: usize>(b: &[u8], p: &Parts<'_>, host: &str) -> Option<Hit> {
+fn lookup_in<const N: usize>(
+    b: &[u8],
+    p: &Parts<'_>,
+    host: &str,
+    dots: Option<u64>,
+) -> Option<Hit> {
     let l = p.layout;
     let hb = host.as_bytes();
     // Filled in place: returned by value, the arrays would be copied.
     let mut q = Suffixes::<N>::new();
-    let (tld_start, tld_key) = q.scan(hb, l.max_labels)?;
+    let (tld_start, tld_key) = match dots {
+        Some(dots) => q.walk_dots(hb, dots, l.max_labels)?,
+        None => q.scan(hb, l.max_labels)?,
+    };
     let tld = p.tlds.find(b, l, &hb[tld_start..], tld_key)?;
     if tld.bucket_count > 0 && q.count > 0 {
         let v = View::new(b, l, p.codes, p.steps)?;
@@ -163,16 +173,63 @@ impl<const N: usize> Suffixes<N> {
         if label_end == 0 || label_end > MAX_LABEL {
             return None;
         }
-        let tld_start = tld_start.unwrap_or(0);
+        Some(self.finish(host, tld_start.unwrap_or(0), last, limit))
+    }
+
+    /// [`Suffixes::scan`] for a canonical host of at most 64 bytes whose
+    /// dots are the set bits of `dots` (bit i for byte i): its labels are
+    /// known to be fine, so only the dots are walked, without reading the
+    /// host.
+    #[inline(always)]
+    fn walk_dots(
+        &mut self,
+        host: &[u8],
+        dots: u64,
+        max_labels: usize,
+    ) -> Option<(usize, Option<u64>)> {
+        let n = host.len();
+        if n == 0 || n > 64 || (n < 64 && dots >> n != 0) {
+            return None;
+        }
+        let limit = max_labels.min(N);
+        // The highest dot starts the TLD; the others, from the top, each
+        // start one more suffix.
+        let tld_start = 64 - dots.leading_zeros() as usize;
+        let mut rest = dots & !(1u64 << tld_start.saturating_sub(1));
+        while rest != 0 && self.count < limit {
+            let top = 63 - rest.leading_zeros() as usize;
+            rest ^= 1 << top;
+            self.starts[self.count] = top + 1;
+            self.count += 1;
+        }
+        let last = match n.checked_sub(8) {
+            Some(from) => (word_ending_at(host, n), from),
+            None => (partial_word(host, 0, n), 0),
+        };
+        Some(self.finish(host, tld_start, last, limit))
+    }
+
+    /// What [`Suffixes::scan`] and [`Suffixes::walk_dots`] share once the
+    /// dots are found: the TLD's key from `last` (the host's last word and
+    /// where it starts), the whole name below the TLD as the last suffix,
+    /// and every suffix's hash.
+    #[inline(always)]
+    fn finish(
+        &mut self,
+        host: &[u8],
+        tld_start: usize,
+        last: (u64, usize),
+        limit: usize,
+    ) -> (usize, Option<u64>) {
         // A short TLD lies in the last word, above its start.
-        let tld_len = n - tld_start;
+        let tld_len = host.len() - tld_start;
         let key = if tld_len <= MAX_SHORT {
             key_of(last.0 >> (8 * (tld_start - last.1)), tld_len)
         } else {
             None
         };
         if tld_start == 0 {
-            return Some((0, key));
+            return (0, key);
         }
         if self.count < limit {
             self.starts[self.count] = 0;
@@ -182,7 +239,7 @@ impl<const N: usize> Suffixes<N> {
         for (hash, &start) in self.hashes.iter_mut().zip(&self.starts[..self.count]) {
             *hash = hasher.hash_from(start);
         }
-        Some((tld_start, key))
+        (tld_start, key)
     }
 }
 
@@ -381,6 +438,67 @@ mod tests {
                 assert_eq!(key, short_key(tld.as_bytes()), "{host}");
             }
         }
+    }
+
+    /// The dots a canonical name's check found give the suffixes, hashes
+    /// and TLD key that the scan finds, for every listed name, a child of
+    /// each, and names of one to eight labels up to 64 bytes; and the
+    /// lookup answers the same.
+    #[test]
+    fn suffixes_from_dots_agree_with_the_scan() {
+        let list = PreloadList::builtin();
+        let mut names: Vec<String> = list.iter().map(|(n, _)| n).collect();
+        let children: Vec<String> = names.iter().map(|n| format!("a-b.{n}")).collect();
+        names.extend(children);
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let labels = 1 + (seed % 8) as usize;
+            let name: Vec<String> = (0..labels)
+                .map(|i| "xyz".repeat(1 + (seed >> (8 * i)) as usize % 5))
+                .collect();
+            names.push(name.join("."));
+        }
+        let (b, l) = (list.as_bytes(), &list.layout);
+        let mut checked = 0;
+        for name in names.iter().filter(|n| n.len() <= 64) {
+            let dots = name
+                .bytes()
+                .enumerate()
+                .filter(|&(_, c)| c == b'.')
+                .fold(0u64, |m, (i, _)| m | 1 << i);
+            for limit in [1, 3, l.max_labels] {
+                let (mut a, mut z) = (Suffixes::<SMALL>::new(), Suffixes::<SMALL>::new());
+                let scanned = a.scan(name.as_bytes(), limit);
+                assert_eq!(scanned, z.walk_dots(name.as_bytes(), dots, limit), "{name}");
+                assert_eq!(a.starts[..a.count], z.starts[..z.count], "{name}");
+                assert_eq!(a.hashes[..a.count], z.hashes[..z.count], "{name}");
+            }
+            let parts = Parts {
+                layout: l,
+                codes: &list.codes,
+                steps: &list.steps,
+                tlds: &list.tlds,
+            };
+            assert_eq!(
+                lookup(b, &parts, name, Some(dots)),
+                lookup(b, &parts, name, None),
+                "{name}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 180_000, "{checked}");
+    }
+
+    /// A mask that does not fit the name finds nothing, and panics nowhere.
+    #[test]
+    fn dots_beyond_the_name_are_refused() {
+        let mut q = Suffixes::<SMALL>::new();
+        assert_eq!(q.walk_dots(b"a.b", 1 << 3, 3), None);
+        assert_eq!(q.walk_dots(b"", 0, 3), None);
+        assert_eq!(q.walk_dots(&[b'a'; 65], 0, 3), None);
     }
 
     /// For every value of the peeked bits, the unpacked step ends a record

@@ -62,6 +62,7 @@ pub use compile::{compile_entries, compile_json, CompileReport, SkipReason};
 pub use error::{BucketFault, Corruption, PreloadError, RecordFault, TldFault};
 pub use format::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 
+use crate::host::CanonicalName;
 use crate::wire::{self, ReadError};
 use code::{CodeTable, StepTable};
 use format::{Header, Layout};
@@ -255,13 +256,24 @@ impl PreloadList {
     /// assert!(list.lookup("GitHub.com").is_none()); // canonicalise first
     /// ```
     pub fn lookup<'h>(&self, host: &'h str) -> Option<PreloadMatch<'h>> {
+        self.lookup_dotted(host, None)
+    }
+
+    /// [`PreloadList::lookup`] for a canonical name whose dots are known
+    /// (see [`CanonicalName`](crate::host::CanonicalName)).
+    pub(crate) fn lookup_name<'h>(&self, name: CanonicalName<'h>) -> Option<PreloadMatch<'h>> {
+        self.lookup_dotted(name.as_str(), name.dots())
+    }
+
+    /// [`PreloadList::lookup`], with the dots of `host` when known.
+    fn lookup_dotted<'h>(&self, host: &'h str, dots: Option<u64>) -> Option<PreloadMatch<'h>> {
         let parts = lookup::Parts {
             layout: &self.layout,
             codes: &self.codes,
             steps: &self.steps,
             tlds: &self.tlds,
         };
-        let hit = lookup::lookup(&self.bytes, &parts, host)?;
+        let hit = lookup::lookup(&self.bytes, &parts, host, dots)?;
         Some(PreloadMatch {
             name: host.get(hit.start..)?,
             include_subdomains: hit.include_subdomains,
