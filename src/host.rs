@@ -215,9 +215,11 @@ impl<'a> CanonicalName<'a> {
     }
 
     /// A name the caller knows to be canonical (a [`CanonicalHost`]'s, or
-    /// a `url` domain whose lengths were checked), without its dots.
-    pub(crate) fn known(name: &'a str) -> CanonicalName<'a> {
-        CanonicalName { name, dots: None }
+    /// a `url` domain whose lengths were checked), and where its dots are
+    /// if the caller found them.
+    pub(crate) fn known(name: &'a str, dots: Option<u64>) -> CanonicalName<'a> {
+        debug_assert!(name.len() <= 64 || dots.is_none());
+        CanonicalName { name, dots }
     }
 
     /// The name.
@@ -234,7 +236,7 @@ impl<'a> CanonicalName<'a> {
 
 impl<'a> From<&'a CanonicalHost> for CanonicalName<'a> {
     fn from(host: &'a CanonicalHost) -> CanonicalName<'a> {
-        CanonicalName::known(&host.0)
+        CanonicalName::known(&host.0, None)
     }
 }
 
@@ -528,7 +530,7 @@ fn word_classes(x: u64) -> WordClasses {
     let hyphen = equal(b'-');
     let fine = letter | digit | dot | hyphen | equal(b'_');
     // One bit per byte, byte i at bit i.
-    let pack = |m: u64| (m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56;
+    let pack = crate::swar::pack_high;
     WordClasses {
         bad: (x & HIGH) | (fine ^ HIGH),
         upper,

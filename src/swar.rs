@@ -2,7 +2,8 @@
 //! shared by the name scan (`host`), the preload lookup's dot scan and the
 //! length check of `url`'s domains (`upgrade`), and (through
 //! [`crate::internal::swar`]) the CLI's check of what it echoes. Each test
-//! leaves its answer in the high bit of each byte.
+//! leaves its answer in the high bit of each byte; [`pack_high`] gathers
+//! those bits into one bit per byte.
 
 /// 0x01 in every byte.
 pub const ONES: u64 = 0x0101_0101_0101_0101;
@@ -33,9 +34,61 @@ pub fn eq_bytes(w: u64, c: u8) -> u64 {
     eq_low(w & !HIGH, c) & !w
 }
 
+/// One bit per byte of `m` (whose bits are only the bytes' high bits):
+/// bit i set if byte i's high bit is. The multiply moves every high bit
+/// into the top byte, each to its own place, with no carries.
+#[inline(always)]
+pub(crate) fn pack_high(m: u64) -> u64 {
+    (m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// Bit i set if byte i of `b` (at most 64 bytes) is `c` (below 0x80).
+#[inline]
+pub(crate) fn mask_of(b: &[u8], c: u8) -> u64 {
+    let n = b.len();
+    debug_assert!(n <= 64);
+    let at = |i: usize| pack_high(eq_bytes(word_at(b, i), c)) << i;
+    if n < 8 {
+        // Padded with zeros, which are not `c` once masked.
+        let mut w = [0; 8];
+        w[..n].copy_from_slice(b);
+        return pack_high(eq_bytes(u64::from_le_bytes(w), c)) & ((1 << n) - 1);
+    }
+    let mut mask = 0;
+    let mut i = 0;
+    while i + 8 < n {
+        mask |= at(i);
+        i += 8;
+    }
+    // The last eight bytes, which may overlap the word before.
+    mask | at(n - 8)
+}
+
+/// The little-endian word of the eight bytes of `b` from `i`.
+#[inline(always)]
+fn word_at(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_agree_with_byte_by_byte_ones() {
+        let text = b"a.b..c.defghijklmn.o.pq.rstuvwxyz.0123456789.-_.xn--.example..com.";
+        for from in 0..text.len() {
+            for to in from..text.len().min(from + 64) + 1 {
+                let b = &text[from..to];
+                let want = (0..b.len())
+                    .filter(|&i| b[i] == b'.')
+                    .fold(0u64, |m, i| m | 1 << i);
+                assert_eq!(mask_of(b, b'.'), want, "{from}..{to}");
+            }
+        }
+        assert_eq!(pack_high(HIGH), 0xff);
+        assert_eq!(pack_high(0x80 << 8), 0b10);
+    }
 
     #[test]
     fn byte_tests_agree_with_byte_by_byte_ones() {

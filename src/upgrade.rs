@@ -190,41 +190,23 @@ impl fmt::Display for UrlText<'_> {
 /// canonicalisation is the DNS length rules, which `url` does not apply:
 /// one trailing dot removed, then no empty label, no label over 63 octets
 /// and no more than 253 in all. The unit tests check the claim against
-/// the canonicaliser on random hosts.
-fn url_domain_name(domain: &str) -> Option<&str> {
+/// the canonicaliser on random hosts. A name of up to 63 octets comes with
+/// where its dots are, which its check found.
+fn url_domain_name(domain: &str) -> Option<CanonicalName<'_>> {
     let name = domain.strip_suffix('.').unwrap_or(domain);
     let b = name.as_bytes();
     let n = b.len();
     if (1..=host::MAX_LABEL_LEN).contains(&n) {
         // No label can be too long: only an empty label (a dot first,
-        // last, or after another) is left to rule out, a word at a time.
-        let empty_label = b[0] == b'.' || b[n - 1] == b'.' || has_two_dots_in_a_row(b);
-        return (!empty_label).then_some(name);
+        // last, or after another) is left to rule out.
+        let dots = crate::swar::mask_of(b, b'.');
+        let empty_label = dots & (1 | 1 << (n - 1) | dots << 1) != 0;
+        return (!empty_label).then_some(CanonicalName::known(name, Some(dots)));
     }
     // Longer names (rare): the canonicaliser's own length check.
-    host::check_lengths(name).is_ok().then_some(name)
-}
-
-/// Whether `b` holds ".." somewhere: eight pairs of bytes at a time.
-fn has_two_dots_in_a_row(b: &[u8]) -> bool {
-    // The high bit of each byte of `x` that is a dot, and no other bit.
-    let dots = |x: u64| crate::swar::eq_bytes(x, b'.');
-    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-    let n = b.len();
-    if n < 9 {
-        return b.windows(2).any(|w| w == b"..");
-    }
-    // The pairs starting at `at..at + 8` are the bytes of the word at
-    // `at` and of the word at `at + 1`; the last eight pairs may overlap
-    // the ones before.
-    let mut found = 0;
-    let mut at = 0;
-    while at + 9 < n {
-        found |= dots(word(at)) & dots(word(at + 1));
-        at += 8;
-    }
-    found |= dots(word(n - 9)) & dots(word(n - 8));
-    found != 0
+    host::check_lengths(name)
+        .is_ok()
+        .then_some(CanonicalName::known(name, None))
 }
 
 impl HstsStore {
@@ -333,9 +315,11 @@ impl HstsStore {
         // second scan and no Match.
         if let Some(url::Host::Domain(d)) = host {
             // What the scan of every name took before, this takes too.
-            debug_assert!(!host::is_canonical_name(d) || url_domain_name(d) == Some(d));
+            debug_assert!(
+                !host::is_canonical_name(d) || url_domain_name(d).map(|n| n.as_str()) == Some(d)
+            );
             if let Some(name) = url_domain_name(d) {
-                return self.known_name_scoped_at(CanonicalName::known(name), now, scope);
+                return self.known_name_scoped_at(name, now, scope);
             }
         }
         self.known_host_scoped_at(host, url, now, scope)
@@ -486,7 +470,14 @@ mod tests {
                 Some(name) => {
                     fast += 1;
                     match host::canonicalize(d) {
-                        Ok(Host::Domain(c)) => assert_eq!(c.as_str(), name, "{host:?} as {d:?}"),
+                        Ok(Host::Domain(c)) => {
+                            assert_eq!(c.as_str(), name.as_str(), "{host:?} as {d:?}");
+                            // The dots found on the way are the name's.
+                            let checked = CanonicalName::new(d).and_then(|n| n.dots());
+                            if let (Some(a), Some(b)) = (name.dots(), checked) {
+                                assert_eq!(a, b, "{d:?}");
+                            }
+                        }
                         other => panic!("{host:?} as {d:?}: {other:?}, not {name:?}"),
                     }
                 }
@@ -513,26 +504,32 @@ mod tests {
                 Ok(Host::Domain(c)) => Some(c.into_string()),
                 _ => None,
             };
-            assert_eq!(url_domain_name(&d).map(str::to_owned), want, "{d}");
+            let got = url_domain_name(&d).map(|n| n.as_str().to_owned());
+            assert_eq!(got, want, "{d}");
         }
     }
 
     #[test]
-    fn two_dots_in_a_row_a_word_at_a_time() {
-        for n in 0..40 {
+    fn empty_labels_are_refused_and_dots_found_a_word_at_a_time() {
+        for n in 1..40 {
             for i in 0..n {
                 for j in i..n {
                     let mut b = vec![b'a'; n];
                     b[i] = b'.';
                     b[j] = b'.';
-                    let want = b.windows(2).any(|w| w == b"..");
-                    assert_eq!(has_two_dots_in_a_row(&b), want, "{n} {i} {j}");
-                    // Bytes next to a dot's value, and high bytes.
-                    for other in [b'-', b'/', 0xae, 0xff] {
-                        let mut c = b.clone();
-                        c[(i + 1) % n] = other;
-                        let want = c.windows(2).any(|w| w == b"..");
-                        assert_eq!(has_two_dots_in_a_row(&c), want, "{n} {i} {j} {other}");
+                    let text = String::from_utf8(b).unwrap();
+                    // One trailing dot is not part of the name.
+                    let trimmed = text.strip_suffix('.').unwrap_or(&text);
+                    let empty = trimmed.split('.').any(str::is_empty);
+                    match url_domain_name(&text) {
+                        Some(name) => {
+                            assert!(!empty, "{text}");
+                            let want = (0..trimmed.len())
+                                .filter(|&k| k == i || k == j)
+                                .fold(0u64, |m, k| m | 1 << k);
+                            assert_eq!(name.dots(), Some(want), "{text}");
+                        }
+                        None => assert!(empty, "{text}"),
                     }
                 }
             }

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use arbitrary::Arbitrary;
 use chrono::{DateTime, TimeZone, Utc};
 use hsts::host::{canonicalize, Host};
-use hsts::{Entry, HstsStore};
+use hsts::{CanonicalName, Entry, HstsStore, RequestContext};
 
 /// A host either as any string or built from interesting labels.
 #[derive(Debug, Arbitrary)]
@@ -70,24 +70,27 @@ fn now() -> DateTime<Utc> {
 
 fn store() -> &'static HstsStore {
     static STORE: OnceLock<HstsStore> = OnceLock::new();
-    STORE.get_or_init(|| {
-        let mut s = HstsStore::new();
-        for (host, isd) in [
-            ("example.com", true),
-            ("xn--bcher-kva.example", false),
-            ("com", false),
-            ("a.b.c", true),
-        ] {
-            s.insert_entry(Entry {
-                host: host.to_owned(),
-                include_subdomains: isd,
-                observed: now(),
-                expires: now() + chrono::Duration::days(1),
-            })
-            .unwrap();
-        }
-        s
-    })
+    STORE.get_or_init(new_store)
+}
+
+/// The store the checks query: the built-in list and four dynamic entries.
+fn new_store() -> HstsStore {
+    let mut s = HstsStore::new();
+    for (host, isd) in [
+        ("example.com", true),
+        ("xn--bcher-kva.example", false),
+        ("com", false),
+        ("a.b.c", true),
+    ] {
+        s.insert_entry(Entry {
+            host: host.to_owned(),
+            include_subdomains: isd,
+            observed: now(),
+            expires: now() + chrono::Duration::days(1),
+        })
+        .unwrap();
+    }
+    s
 }
 
 /// Decodes `data` the way `fuzz_target!` decodes a typed input, then checks
@@ -141,6 +144,29 @@ pub fn run(data: &[u8]) {
     }
 
     let store = store();
+    if let Some(name) = CanonicalName::new(&text) {
+        let trimmed = text.strip_suffix('.').unwrap_or(&text);
+        assert_eq!(name.as_str(), trimmed);
+        let Ok(Host::Domain(d)) = &result else {
+            panic!("{text:?} taken as given, canonicalize gives {result:?}");
+        };
+        assert_eq!(d.as_str(), trimmed, "{text:?}");
+        let nav = RequestContext::navigation();
+        let mut own = new_store();
+        let view = own.in_context(&nav);
+        assert_eq!(
+            view.is_known_canonical_at(name, now()),
+            view.is_known_canonical_at(d, now()),
+            "{text:?}"
+        );
+        let builtin = hsts::preload::PreloadList::builtin();
+        assert_eq!(
+            view.is_known_canonical_at(name, now()),
+            builtin.lookup(name.as_str()).is_some()
+                || store.lookup_canonical_at(d, now()).is_some(),
+            "{text:?}"
+        );
+    }
     match (store.lookup_at(&text, now()), &result) {
         (Err(a), Err(b)) => assert_eq!(&a, b),
         (Ok(None), Ok(Host::Ip(_))) => {}
