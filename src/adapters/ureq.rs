@@ -67,6 +67,16 @@ use crate::SharedHstsStore;
 
 /// Upgrades each request before ureq sends it and notes the STS header of
 /// each response received over https.
+///
+/// # Panics
+///
+/// It checks that each response answers the URI it sent (an agent that
+/// followed a redirect itself would have sent hops HSTS never saw) with
+/// ureq's `ResponseExt::get_uri`, which panics for a response that ureq
+/// did not receive: one that another middleware added *after* this one
+/// makes up without calling `next` (a cache or a mock). Add such a
+/// middleware before this one; ureq gives no way to ask whether a
+/// response has its URI.
 #[derive(Debug, Clone)]
 pub struct HstsMiddleware {
     store: SharedHstsStore,
