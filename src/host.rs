@@ -479,9 +479,9 @@ fn scan_with_dots(name: &[u8]) -> (Scan, Option<u64>) {
     if bad != 0 {
         return (Scan::Other, None);
     }
-    // An empty label: a dot first, last, or after another dot; or a label
-    // of 64 octets (with n <= 64, only a name without a dot has one).
-    if dots & (1 | (1 << (n - 1)) | (dots << 1)) != 0 || (dots == 0 && n > MAX_LABEL_LEN) {
+    // An empty label, or a label of 64 octets (with n <= 64, only a name
+    // without a dot has one).
+    if has_empty_label(dots, n) || (dots == 0 && n > MAX_LABEL_LEN) {
         return (Scan::Other, None);
     }
     // An A-label has "--" at its third and fourth octets: only a name with
@@ -498,6 +498,14 @@ fn scan_with_dots(name: &[u8]) -> (Scan, Option<u64>) {
         return (Scan::Other, None);
     }
     (Scan::Plain { upper: upper != 0 }, Some(dots))
+}
+
+/// Whether a name of `n` octets (1 to 64) with its dots at the set bits
+/// of `dots` (bit i for byte i) has an empty label: a dot first, last, or
+/// right after another.
+#[inline(always)]
+pub(crate) fn has_empty_label(dots: u64, n: usize) -> bool {
+    dots & (1 | 1 << (n - 1) | dots << 1) != 0
 }
 
 /// What [`word_classes`] finds in eight bytes.
@@ -686,9 +694,7 @@ mod tests {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut taken = 0;
         for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::xorshift(&mut seed);
             let len = 1 + (seed % 24) as usize;
             let name: String = (0..len)
                 .map(|i| alphabet[((seed >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
@@ -745,9 +751,7 @@ mod tests {
         let alphabet = b"abxnXN09-_.Z.";
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..300_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::xorshift(&mut seed);
             let len = (seed % 71) as usize;
             let name: Vec<u8> = (0..len)
                 .map(|i| alphabet[((seed >> (i * 3 % 60)) as usize + i * 7) % alphabet.len()])
@@ -794,9 +798,7 @@ mod tests {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut taken = 0;
         for _ in 0..200_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::xorshift(&mut seed);
             let len = (seed % 80) as usize;
             let bytes: Vec<u8> = (0..len)
                 .map(|i| alphabet[((seed >> (i * 3 % 60)) as usize + i * 5) % alphabet.len()])
@@ -846,9 +848,7 @@ mod tests {
     fn ipv4_fast_path_agrees_with_whatwg() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..5_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::xorshift(&mut seed);
             let b = seed.to_le_bytes();
             for name in [
                 format!("{}.{}.{}.{}", b[0], b[1], b[2], b[3]),

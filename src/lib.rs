@@ -198,6 +198,14 @@ mod table;
 mod upgrade;
 mod wire;
 
+/// One xorshift step: the unit tests' seeded random inputs.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: &mut u64) {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+}
+
 /// The `chrono` crate this one's API takes and returns
 /// ([`chrono::DateTime`]`<`[`chrono::Utc`]`>`).
 pub use chrono;

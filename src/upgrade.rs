@@ -200,8 +200,7 @@ fn url_domain_name(domain: &str) -> Option<CanonicalName<'_>> {
         // No label can be too long: only an empty label (a dot first,
         // last, or after another) is left to rule out.
         let dots = crate::swar::mask_of(b, b'.');
-        let empty_label = dots & (1 | 1 << (n - 1) | dots << 1) != 0;
-        return (!empty_label).then_some(CanonicalName::known(name, Some(dots)));
+        return (!host::has_empty_label(dots, n)).then_some(CanonicalName::known(name, Some(dots)));
     }
     // Longer names (rare): the canonicaliser's own length check.
     host::check_lengths(name)
@@ -449,9 +448,7 @@ mod tests {
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::xorshift(&mut seed);
             (seed % n as u64) as usize
         };
         let (mut fast, mut slow) = (0, 0);

@@ -452,9 +452,7 @@ mod tests {
         names.extend(children);
         let mut seed = 0x853c_49e6_748f_ea9bu64;
         for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::xorshift(&mut seed);
             let labels = 1 + (seed % 8) as usize;
             let name: Vec<String> = (0..labels)
                 .map(|i| "xyz".repeat(1 + (seed >> (8 * i)) as usize % 5))
@@ -546,9 +544,7 @@ mod tests {
     fn fingerprint_lanes_agree_with_a_walk() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::xorshift(&mut seed);
             seed
         };
         for round in 0..4000u64 {
