@@ -206,6 +206,7 @@ impl<'a> CanonicalName<'a> {
     /// at most 253 in all, no A-label and not an IPv4 address. `None`
     /// when it is not: [`CanonicalHost::new`] or [`CanonicalHost::set`]
     /// then lowers, maps or rejects it.
+    #[inline]
     pub fn new(input: &'a str) -> Option<CanonicalName<'a>> {
         let name = input.strip_suffix('.').unwrap_or(input);
         match scan_with_dots(name.as_bytes()) {
