@@ -366,6 +366,7 @@ impl HstsStore {
     /// is a [`CanonicalName`] checked as given, a [`CanonicalHost`]'s, or
     /// a `url` domain whose lengths `url_domain_name` in `upgrade.rs`
     /// checked.
+    #[inline]
     pub(crate) fn known_name_scoped_at(
         &self,
         name: CanonicalName<'_>,
