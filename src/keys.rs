@@ -74,44 +74,37 @@ impl Keys {
     }
 
     /// The key of a site (or of a partition's top-level site).
-    pub(crate) fn site_key<'a>(&self, site: &'a str) -> Cow<'a, str> {
+    pub(crate) fn site_key<'a>(&self, site: &'a str) -> Key<'a> {
         match self {
-            Keys::Plain => Cow::Borrowed(site),
+            Keys::Plain => Key::Plain(Cow::Borrowed(site)),
             Keys::Hashed(salt) => {
-                let mut out = String::with_capacity(HASH_HEX);
-                push_hash(&mut out, salt, site);
-                Cow::Owned(out)
+                let mut buf = [0; KEY_LEN];
+                buf[..HASH_HEX].copy_from_slice(&hash_hex(salt, site));
+                Key::Hashed { buf, len: HASH_HEX }
             }
         }
     }
 
     /// The key of a canonical host whose site is `site` (a suffix of
     /// `host`, or `host` itself).
-    pub(crate) fn host_key<'a>(&self, host: &'a str, site: &str) -> Cow<'a, str> {
-        match self {
-            Keys::Plain => Cow::Borrowed(host),
-            Keys::Hashed(salt) => {
-                let mut out = String::with_capacity(2 * HASH_HEX + 1);
-                push_hash(&mut out, salt, host);
-                out.push('.');
-                push_hash(&mut out, salt, site);
-                Cow::Owned(out)
-            }
-        }
+    pub(crate) fn host_key<'a>(&self, host: &'a str, site: &str) -> Key<'a> {
+        self.host_key_with_site(host, &self.site_key(site))
     }
 
-    /// [`Keys::host_key`] with the site's key already made (lookups hash
-    /// the site once for every candidate superdomain).
-    pub(crate) fn host_key_with_site<'a>(&self, host: &'a str, site_key: &str) -> Cow<'a, str> {
-        match self {
-            Keys::Plain => Cow::Borrowed(host),
-            Keys::Hashed(salt) => {
-                let mut out = String::with_capacity(2 * HASH_HEX + 1);
-                push_hash(&mut out, salt, host);
-                out.push('.');
-                out.push_str(site_key);
-                Cow::Owned(out)
+    /// [`Keys::host_key`] with the site's key (from [`Keys::site_key`])
+    /// already made: lookups hash the site once for every candidate
+    /// superdomain.
+    pub(crate) fn host_key_with_site<'a>(&self, host: &'a str, site_key: &Key<'_>) -> Key<'a> {
+        match (self, site_key) {
+            (Keys::Hashed(salt), Key::Hashed { buf: site, .. }) => {
+                let mut buf = [0; KEY_LEN];
+                buf[..HASH_HEX].copy_from_slice(&hash_hex(salt, host));
+                buf[HASH_HEX] = b'.';
+                buf[HASH_HEX + 1..].copy_from_slice(&site[..HASH_HEX]);
+                Key::Hashed { buf, len: KEY_LEN }
             }
+            // A plain store (its site keys are plain too).
+            _ => Key::Plain(Cow::Borrowed(host)),
         }
     }
 
@@ -145,15 +138,61 @@ fn is_hash(s: &str) -> bool {
     s.len() == HASH_HEX && s.bytes().all(|b| HEX.contains(&b))
 }
 
-/// Appends the hex of the first 128 bits of SHA-256(salt || name).
-fn push_hash(out: &mut String, salt: &Salt, name: &str) {
+/// The hex of the first 128 bits of SHA-256(salt || name).
+fn hash_hex(salt: &Salt, name: &str) -> [u8; HASH_HEX] {
     let mut h = Sha256::new();
     h.update(salt.0);
     h.update(name.as_bytes());
     let d = h.finalize();
-    for b in &d[..HASH_HEX / 2] {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    let mut out = [0; HASH_HEX];
+    for (pair, b) in out.chunks_exact_mut(2).zip(&d[..HASH_HEX / 2]) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
+    }
+    out
+}
+
+/// Bytes of a hashed host key: two hashes around a dot.
+const KEY_LEN: usize = 2 * HASH_HEX + 1;
+
+/// A key as the table holds it: the name itself in a plain store, or in a
+/// hashed store a fixed-length hex key held inline, so that making one
+/// (each candidate of a lookup does) allocates nothing.
+#[derive(Debug, Clone)]
+pub(crate) enum Key<'a> {
+    /// The name (a plain store).
+    Plain(Cow<'a, str>),
+    /// Hex digits, and a dot in a host key: the first `len` bytes.
+    Hashed {
+        /// The key's bytes, then zeros.
+        buf: [u8; KEY_LEN],
+        /// How many of them are the key (`HASH_HEX` or `KEY_LEN`).
+        len: usize,
+    },
+}
+
+impl Key<'_> {
+    /// The key, as text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Key::Plain(name) => name,
+            // Hex digits and a dot: always UTF-8.
+            Key::Hashed { buf, len } => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+        }
+    }
+}
+
+impl std::ops::Deref for Key<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Key<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -168,15 +207,28 @@ mod tests {
         let k = a.host_key("www.example.com", "example.com");
         assert!(a.is_host_key(&k), "{k}");
         assert!(!k.contains("example"));
-        assert_eq!(&k[HASH_HEX + 1..], a.site_key("example.com"));
+        assert_eq!(&k[HASH_HEX + 1..], &*a.site_key("example.com"));
+        assert!(a.is_partition_key(&a.site_key("example.com")));
         assert_eq!(
-            a.host_key_with_site("www.example.com", &a.site_key("example.com")),
-            k
+            &*a.host_key_with_site("www.example.com", &a.site_key("example.com")),
+            &*k
         );
-        assert_ne!(b.host_key("www.example.com", "example.com"), k);
+        assert_ne!(&*b.host_key("www.example.com", "example.com"), &*k);
         assert!(!a.is_host_key("www.example.com"));
         assert!(a.is_partition_key("") && !a.is_partition_key("news.example"));
-        assert_eq!(Keys::Plain.host_key("a.example", "a.example"), "a.example");
+        assert_eq!(
+            &*Keys::Plain.host_key("a.example", "a.example"),
+            "a.example"
+        );
+        // The hash is the first 128 bits of SHA-256(salt || name), in hex.
+        let mut h = Sha256::new();
+        h.update([1; SALT_LEN]);
+        h.update(b"example.com");
+        let want: String = h.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(&*a.site_key("example.com"), want);
         assert_ne!(Salt::random().unwrap(), Salt::random().unwrap());
     }
 }

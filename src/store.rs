@@ -31,7 +31,7 @@ use crate::context::{LookupScope, RequestContext};
 use crate::entry::{self, dynamic_match, expiry, Entry, EntryProblem, EntryRef, Match, Source};
 use crate::header::StsHeader;
 use crate::host::{self, CanonicalHost, CanonicalName, Host, HostError};
-use crate::keys::{Keys, RandomError, Salt, HASH_HEX};
+use crate::keys::{Key, Keys, RandomError, Salt, HASH_HEX};
 use crate::outcome::{Evictions, IgnoreReason, Outcome, Transport};
 use crate::preload::PreloadList;
 use crate::removals::Removals;
@@ -213,13 +213,13 @@ impl HstsStore {
     /// The partition key of a request to `host` whose top-level page is
     /// `top` (`None`: the host's own site), hashed in a hashed store;
     /// empty when the store is not partitioned.
-    pub(crate) fn partition_key<'h>(&self, top: Option<&'h Host>, host: &'h str) -> Cow<'h, str> {
+    pub(crate) fn partition_key<'h>(&self, top: Option<&'h Host>, host: &'h str) -> Key<'h> {
         match self.partition_site(top, host) {
             Some(site) => match self.keys.site_key(&site) {
-                Cow::Borrowed(_) => site,
-                Cow::Owned(k) => Cow::Owned(k),
+                Key::Plain(_) => Key::Plain(site),
+                Key::Hashed { buf, len } => Key::Hashed { buf, len },
             },
-            None => Cow::Borrowed(""),
+            None => Key::Plain(Cow::Borrowed("")),
         }
     }
 
@@ -243,7 +243,7 @@ impl HstsStore {
     }
 
     /// The key of a canonical host: the name, or its keyed hash.
-    fn key_of<'h>(&self, host: &'h str) -> Cow<'h, str> {
+    fn key_of<'h>(&self, host: &'h str) -> Key<'h> {
         self.keys.host_key(host, self.site_of(host))
     }
 
@@ -259,8 +259,8 @@ impl HstsStore {
         if self.config.exempt_localhost && host.is_localhost() {
             return Outcome::Ignored(IgnoreReason::Localhost);
         }
-        let part = self.partition_key(top, host.as_str()).into_owned();
-        let key = self.key_of(host.as_str()).into_owned();
+        let part = self.partition_key(top, host.as_str()).to_string();
+        let key = self.key_of(host.as_str()).to_string();
         // §8.1.1 step 1: "If the max-age directive's value is 0, then the UA
         // MUST remove its cached HSTS Policy information if the HSTS Host is
         // known, or the UA MUST NOT note this HSTS Host if it is not yet known."
@@ -474,14 +474,7 @@ impl HstsStore {
     fn hashed_match(&self, pid: u32, host: &str, now: DateTime<Utc>) -> Option<u32> {
         let site = self.site_of(host);
         let site_key = self.keys.site_key(site);
-        let key = |name: &str| -> String {
-            if name.len() >= site.len() {
-                self.keys.host_key_with_site(name, &site_key).into_owned()
-            } else {
-                // Above the site: a public suffix, its own site.
-                self.keys.host_key(name, self.site_of(name)).into_owned()
-            }
-        };
+        let key = |name| self.candidate_key(name, site, &site_key);
         let congruent = self
             .table
             .find_in(pid, &key(host))
@@ -494,6 +487,17 @@ impl HstsStore {
                     e.include_subdomains && e.is_live_at(now)
                 })
         })
+    }
+
+    /// The key of `name`, `host` or one of its superdomains, in a hashed
+    /// store where `host`'s site is `site`, whose key is `site_key`.
+    fn candidate_key<'n>(&self, name: &'n str, site: &str, site_key: &Key<'_>) -> Key<'n> {
+        if name.len() >= site.len() {
+            self.keys.host_key_with_site(name, site_key)
+        } else {
+            // Above the site: a public suffix, its own site.
+            self.keys.host_key(name, self.site_of(name))
+        }
     }
 
     /// Removes the entry for exactly this host now, in every partition.
@@ -520,7 +524,7 @@ impl HstsStore {
         let ids: Vec<u32> = self
             .table
             .site_members(&site_key)
-            .filter(|&id| self.table.entry(id).host == key)
+            .filter(|&id| self.table.entry(id).host == &*key)
             .collect();
         let old = ids.first().map(|&id| self.table.entry(id).to_entry());
         self.remove_ids(ids, now);
@@ -555,7 +559,7 @@ impl HstsStore {
     /// many went.
     pub fn clear_site_at(&mut self, domain: &str, now: DateTime<Utc>) -> Result<usize, HostError> {
         let d = CanonicalHost::new(domain)?;
-        let site_key = self.keys.site_key(self.site_of(d.as_str())).into_owned();
+        let site_key = self.keys.site_key(self.site_of(d.as_str())).to_string();
         let mut gone: Vec<u32> = self.table.site_members(&site_key).collect();
         if let Some(pid) = self.table.partition_id(&site_key).filter(|&p| p != 0) {
             gone.extend(self.table.partition_members(pid));
@@ -819,7 +823,7 @@ impl HstsStore {
     ) -> Option<Entry> {
         // An explicit insert wins over an earlier removal, as noting does;
         // otherwise the next merge would drop what was just inserted.
-        let key = self.key_of(host.as_str()).into_owned();
+        let key = self.key_of(host.as_str()).to_string();
         self.removals.forget("", &key);
         self.put("", &key, include_subdomains, observed, expires)
             .map(|(include_subdomains, observed, expires)| Entry {

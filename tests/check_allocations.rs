@@ -6,7 +6,7 @@
 //! buffered writer. The library part of that loop is run here under a counting
 //! global allocator, over members, subdomains, non-members, upper case,
 //! trailing dots and IP literals, with the built-in preload list and a
-//! store holding dynamic entries.
+//! store holding dynamic entries, keyed by name or by hashed name.
 
 use chrono::{TimeZone, Utc};
 use hsts::{CanonicalHost, CanonicalName, HstsStore, RequestContext, StoreConfig, Transport};
@@ -61,11 +61,16 @@ fn answer_all(
     known
 }
 
-fn store(partition: bool) -> HstsStore {
-    let mut s = HstsStore::with_config(StoreConfig {
+fn store(partition: bool, hashed: bool) -> HstsStore {
+    let config = StoreConfig {
         partition,
         ..StoreConfig::default()
-    });
+    };
+    let mut s = if hashed {
+        HstsStore::hashed(config).unwrap()
+    } else {
+        HstsStore::with_config(config)
+    };
     let t = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
     for i in 0..50 {
         let url = Url::parse(&format!("https://dyn{i}.test/")).unwrap();
@@ -82,15 +87,17 @@ fn store(partition: bool) -> HstsStore {
 #[test]
 fn the_check_path_allocates_nothing_per_host() {
     let hosts = hosts();
-    for (partition, ctx) in [
+    let page = Url::parse("https://news.example/").unwrap();
+    let cases = [
         (false, RequestContext::navigation()),
         (true, RequestContext::navigation()),
-        (
-            false,
-            RequestContext::subresource_of(&Url::parse("https://news.example/").unwrap()).unwrap(),
-        ),
-    ] {
-        let mut s = store(partition);
+        (false, RequestContext::subresource_of(&page).unwrap()),
+    ];
+    for ((partition, ctx), hashed) in cases
+        .iter()
+        .flat_map(|c| [(c.clone(), false), (c.clone(), true)])
+    {
+        let mut s = store(partition, hashed);
         // Warm up: the scratch name grows to the longest host once.
         let mut scratch = CanonicalHost::new("scratch.invalid").unwrap();
         let expected = answer_all(&mut s, &ctx, &mut scratch, &hosts, true);
@@ -105,7 +112,7 @@ fn the_check_path_allocates_nothing_per_host() {
         assert_eq!(again, expected);
         assert!(
             info.count_total == 0,
-            "partition {partition}: {} allocations for {} hosts",
+            "partition {partition}, hashed {hashed}: {} allocations for {} hosts",
             info.count_total,
             hosts.len()
         );
