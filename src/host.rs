@@ -241,13 +241,6 @@ impl<'a> From<&'a CanonicalHost> for CanonicalName<'a> {
     }
 }
 
-/// Whether `name` is already a canonical domain name, as the one-pass
-/// scan decides it (lower case, LDH and `_`, no A-label, within the DNS
-/// limits, not IPv4-like): a lookup can use it as it is.
-pub(crate) fn is_canonical_name(name: &str) -> bool {
-    scan(name.as_bytes()) == Scan::Plain { upper: false }
-}
-
 /// Whether an already canonical name is `localhost` or under it.
 pub(crate) fn is_localhost_name(name: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost")

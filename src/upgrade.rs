@@ -314,9 +314,8 @@ impl HstsStore {
         // second scan and no Match.
         if let Some(url::Host::Domain(d)) = host {
             // What the scan of every name took before, this takes too.
-            debug_assert!(
-                !host::is_canonical_name(d) || url_domain_name(d).map(|n| n.as_str()) == Some(d)
-            );
+            debug_assert!(CanonicalName::new(d)
+                .is_none_or(|n| url_domain_name(d).map(|m| m.as_str()) == Some(n.as_str())));
             if let Some(name) = url_domain_name(d) {
                 return self.known_name_scoped_at(name, now, scope);
             }
