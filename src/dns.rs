@@ -26,6 +26,10 @@
 //! module does not touch any store). Answers are cached for their TTL in a
 //! bounded cache ([`HttpsRrConfig::cache_capacity`]), with the time taken
 //! from the injected [`Clock`] or given explicitly to the `…_at(now)` twins.
+//! Look-ups of one name that miss the cache at the same time (async or
+//! blocking, on any runtime or thread) send one query: the first asks, the
+//! others wait for its answer, and ask themselves only if it is cancelled
+//! or not answered within [`HttpsRrConfig::timeout`].
 //!
 //! Which name is asked: the host for the default port (`http://h/` and
 //! `http://h:80/` become `https://h/`, so `h` is asked), and
@@ -110,6 +114,7 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::rdata::svcb::{SvcParamKey, SvcParamValue, SVCB};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::TokioResolver;
+use tokio::sync::watch;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
@@ -599,6 +604,45 @@ struct Inner {
     resolver_config: ResolverConfig,
     resolver_opts: ResolverOpts,
     cache: Mutex<Cache>,
+    /// The queries being asked, by name: a miss for a name already being
+    /// asked waits for that query's answer instead of asking again. At
+    /// most one entry per look-up in progress.
+    in_flight: Mutex<HashMap<String, watch::Receiver<Option<Answer>>>>,
+}
+
+/// A query's verdict and how long it may be cached.
+type Answer = (Verdict, Duration);
+
+/// How a look-up that missed the cache gets its answer.
+enum Join<'a> {
+    /// Answered while joining (the query it would have waited for ended).
+    Cached(Verdict),
+    /// Asks DNS itself, and tells those that join after it.
+    Ask(Flight<'a>),
+    /// Waits for the answer of the query in flight.
+    Wait(watch::Receiver<Option<Answer>>),
+}
+
+/// A query in flight, owned by the look-up that asks it. Dropped (answered
+/// or not: a cancelled look-up drops it too), it leaves the in-flight
+/// table, and those waiting without an answer ask DNS themselves.
+struct Flight<'a> {
+    records: &'a HttpsRecords,
+    name: &'a str,
+    tell: watch::Sender<Option<Answer>>,
+}
+
+impl Flight<'_> {
+    /// Tells those waiting.
+    fn answer(self, answer: &Answer) {
+        self.tell.send_replace(Some(answer.clone()));
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        self.records.in_flight().remove(self.name);
+    }
 }
 
 /// An HTTPS-record upgrade source: cheap to clone (clones share the cache),
@@ -652,6 +696,7 @@ impl HttpsRecords {
                 resolver_config,
                 resolver_opts: opts,
                 cache: Mutex::new(Cache::default()),
+                in_flight: Mutex::default(),
             }),
         })
     }
@@ -689,6 +734,68 @@ impl HttpsRecords {
         self.inner.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn in_flight(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, watch::Receiver<Option<Answer>>>> {
+        self.inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The verdict for the query name `name` at `now`, after a cache miss:
+    /// one query for every look-up of the name that misses at the same
+    /// time. The first asks; the others wait for its answer, for at most
+    /// [`HttpsRrConfig::timeout`], and ask themselves if it was cancelled
+    /// or is not answered by then (its caller may have stopped polling it).
+    async fn resolve(&self, name: &str, now: DateTime<Utc>) -> Verdict {
+        let mut waiting = match self.join(name, now) {
+            Join::Cached(verdict) => return verdict,
+            Join::Ask(flight) => return self.ask(name, now, Some(flight)).await,
+            Join::Wait(rx) => rx,
+        };
+        let wait = waiting.wait_for(Option::is_some);
+        let told = match tokio::time::timeout(self.inner.config.timeout, wait).await {
+            Ok(Ok(answer)) => answer.as_ref().map(|(verdict, _)| verdict.clone()),
+            Ok(Err(_)) | Err(_) => None,
+        };
+        match told {
+            Some(verdict) => verdict,
+            // Ask, without joining again.
+            None => self.ask(name, now, None).await,
+        }
+    }
+
+    /// Joins the query in flight for `name`, or starts one.
+    fn join<'a>(&'a self, name: &'a str, now: DateTime<Utc>) -> Join<'a> {
+        let mut in_flight = self.in_flight();
+        if let Some(rx) = in_flight.get(name) {
+            return Join::Wait(rx.clone());
+        }
+        // A query that ended since this look-up missed the cache left its
+        // answer there before leaving the table.
+        if let Some(verdict) = self.cache().get(name, now) {
+            return Join::Cached(verdict);
+        }
+        let (tell, rx) = watch::channel(None);
+        in_flight.insert(name.to_owned(), rx);
+        Join::Ask(Flight {
+            records: self,
+            name,
+            tell,
+        })
+    }
+
+    /// Asks DNS, caches the answer, then tells those waiting on `flight`.
+    async fn ask(&self, name: &str, now: DateTime<Utc>, flight: Option<Flight<'_>>) -> Verdict {
+        let answer = self.query(name).await;
+        self.remember(name.to_owned(), &answer.0, answer.1, now);
+        if let Some(flight) = flight {
+            flight.answer(&answer);
+        }
+        answer.0
+    }
+
     /// What the HTTPS records say about `url` now; see
     /// [`HttpsRecords::lookup_at`].
     pub async fn lookup(&self, url: &Url) -> HttpsRrOutcome {
@@ -706,9 +813,7 @@ impl HttpsRecords {
         if let Some(v) = self.cache().get(&plan.name, now) {
             return v.outcome(plan.secure);
         }
-        let (verdict, ttl) = self.query(&plan.name).await;
-        self.remember(plan.name, &verdict, ttl, now);
-        verdict.outcome(plan.secure)
+        self.resolve(&plan.name, now).await.outcome(plan.secure)
     }
 
     /// [`HttpsRecords::lookup_at`] now, blocking.
@@ -727,11 +832,15 @@ impl HttpsRecords {
         if let Some(v) = self.cache().get(&plan.name, now) {
             return v.outcome(plan.secure);
         }
-        let (verdict, ttl) = match block_on(self.query(&plan.name)) {
-            Ok(answer) => answer,
-            Err(e) => (Verdict::Failed(e), self.inner.config.failure_ttl),
+        let verdict = match block_on(self.resolve(&plan.name, now)) {
+            Ok(verdict) => verdict,
+            Err(e) => {
+                let verdict = Verdict::Failed(e);
+                let ttl = self.inner.config.failure_ttl;
+                self.remember(plan.name.clone(), &verdict, ttl, now);
+                verdict
+            }
         };
-        self.remember(plan.name, &verdict, ttl, now);
         verdict.outcome(plan.secure)
     }
 

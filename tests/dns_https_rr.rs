@@ -326,6 +326,71 @@ async fn blocking_api_works_inside_a_tokio_runtime() {
     assert!(decision.is_upgraded());
 }
 
+/// Look-ups of one name that miss at the same time send one query: the
+/// others wait for its answer. The server answers 100 ms late and nothing
+/// else meanwhile, so eight queries would not all be answered within the
+/// 300 ms timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_misses_for_one_name_send_one_query() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let u = url("http://delayed.test/x");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (records, u) = (records.clone(), u.clone());
+            tokio::spawn(async move { records.lookup_at(&u, t0()).await })
+        })
+        .collect();
+    for t in tasks {
+        let out = t.await.unwrap();
+        assert_eq!(upgraded_to(&out), Some("https://delayed.test/x"), "{out:?}");
+    }
+    assert_eq!(server.count("delayed.test"), 1);
+}
+
+/// The same from blocking callers on threads of their own, each with its
+/// own runtime.
+#[test]
+fn concurrent_blocking_misses_send_one_query() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let u = url("http://delayed.test/");
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..6)
+            .map(|_| scope.spawn(|| records.lookup_blocking_at(&u, t0())))
+            .collect();
+        for t in threads {
+            let out = t.join().unwrap();
+            assert_eq!(upgraded_to(&out), Some("https://delayed.test/"), "{out:?}");
+        }
+    });
+    assert_eq!(server.count("delayed.test"), 1);
+}
+
+/// A look-up that is cancelled while its query is in flight does not
+/// strand those waiting for it: they ask themselves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_asker_leaves_the_waiters_to_ask() {
+    let server = DnsServer::start();
+    let records = server.records(None);
+    let u = url("http://delayed.test/");
+    let asker = {
+        let (records, u) = (records.clone(), u.clone());
+        tokio::spawn(async move { records.lookup_at(&u, t0()).await })
+    };
+    // Let the asker send its query, then let a second look-up join it.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let waiter = {
+        let (records, u) = (records.clone(), u.clone());
+        tokio::spawn(async move { records.lookup_at(&u, t0()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    asker.abort();
+    let out = waiter.await.unwrap();
+    assert_eq!(upgraded_to(&out), Some("https://delayed.test/"), "{out:?}");
+    assert_eq!(server.count("delayed.test"), 2);
+}
+
 #[test]
 fn lookup_latency_on_loopback() {
     let server = DnsServer::start();

@@ -13,6 +13,8 @@
 //! - `nx.test`: NXDOMAIN, SOA with negative TTL 30
 //! - `fail.test`: SERVFAIL
 //! - `slow.test`: never answered
+//! - `delayed.test`: as `alias.test`, 100 ms late (the server answers
+//!   nothing else meanwhile)
 //! - `big.test`: truncated over UDP; 20 ServiceMode records over TCP
 //! - any other name: NXDOMAIN
 
@@ -226,6 +228,10 @@ fn handle(bytes: &[u8], tcp: bool, counts: &Counts) -> Option<Vec<u8>> {
     if q.query_type() == RecordType::HTTPS {
         match qname.as_str() {
             "alias.test" => {
+                reply.add_answer(https(&owner, 60, 0, "cdn.test.", vec![]));
+            }
+            "delayed.test" => {
+                std::thread::sleep(Duration::from_millis(100));
                 reply.add_answer(https(&owner, 60, 0, "cdn.test.", vec![]));
             }
             "svc.test" => {
