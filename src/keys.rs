@@ -95,17 +95,19 @@ impl Keys {
     /// already made: lookups hash the site once for every candidate
     /// superdomain.
     pub(crate) fn host_key_with_site<'a>(&self, host: &'a str, site_key: &Key<'_>) -> Key<'a> {
-        match (self, site_key) {
-            (Keys::Hashed(salt), Key::Hashed { buf: site, .. }) => {
-                let mut buf = [0; KEY_LEN];
-                buf[..HASH_HEX].copy_from_slice(&hash_hex(salt, host));
-                buf[HASH_HEX] = b'.';
-                buf[HASH_HEX + 1..].copy_from_slice(&site[..HASH_HEX]);
-                Key::Hashed { buf, len: KEY_LEN }
-            }
-            // A plain store (its site keys are plain too).
-            _ => Key::Plain(Cow::Borrowed(host)),
-        }
+        let Keys::Hashed(salt) = self else {
+            return Key::Plain(Cow::Borrowed(host));
+        };
+        let mut buf = [0; KEY_LEN];
+        buf[..HASH_HEX].copy_from_slice(&hash_hex(salt, host));
+        buf[HASH_HEX] = b'.';
+        let site = match site_key {
+            Key::Hashed { buf: site, .. } => &site[..HASH_HEX],
+            // A site key made by plain keys: hashed here, never kept.
+            Key::Plain(site) => &hash_hex(salt, site)[..],
+        };
+        buf[HASH_HEX + 1..].copy_from_slice(site);
+        Key::Hashed { buf, len: KEY_LEN }
     }
 
     /// Whether `key` has the shape of this store's keys: for a hashed
@@ -220,6 +222,9 @@ mod tests {
             &*Keys::Plain.host_key("a.example", "a.example"),
             "a.example"
         );
+        // A plain site key given to hashed keys is hashed, never kept.
+        let plain_site = Keys::Plain.site_key("example.com");
+        assert_eq!(&*a.host_key_with_site("www.example.com", &plain_site), &*k);
         // The hash is the first 128 bits of SHA-256(salt || name), in hex.
         let mut h = Sha256::new();
         h.update([1; SALT_LEN]);
