@@ -42,6 +42,12 @@ fn upgraded_to(outcome: &HttpsRrOutcome) -> Option<&str> {
     }
 }
 
+/// `records.lookup_at(u, t0())` as a task of its own.
+fn spawn_lookup(records: &HttpsRecords, u: &Url) -> tokio::task::JoinHandle<HttpsRrOutcome> {
+    let (records, u) = (records.clone(), u.clone());
+    tokio::spawn(async move { records.lookup_at(&u, t0()).await })
+}
+
 // ---------------------------------------------------------------- tests
 
 #[test]
@@ -335,12 +341,7 @@ async fn concurrent_misses_for_one_name_send_one_query() {
     let server = DnsServer::start();
     let records = server.records(None);
     let u = url("http://delayed.test/x");
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let (records, u) = (records.clone(), u.clone());
-            tokio::spawn(async move { records.lookup_at(&u, t0()).await })
-        })
-        .collect();
+    let tasks: Vec<_> = (0..8).map(|_| spawn_lookup(&records, &u)).collect();
     for t in tasks {
         let out = t.await.unwrap();
         assert_eq!(upgraded_to(&out), Some("https://delayed.test/x"), "{out:?}");
@@ -374,16 +375,10 @@ async fn a_cancelled_asker_leaves_the_waiters_to_ask() {
     let server = DnsServer::start();
     let records = server.records(None);
     let u = url("http://delayed.test/");
-    let asker = {
-        let (records, u) = (records.clone(), u.clone());
-        tokio::spawn(async move { records.lookup_at(&u, t0()).await })
-    };
+    let asker = spawn_lookup(&records, &u);
     // Let the asker send its query, then let a second look-up join it.
     tokio::time::sleep(Duration::from_millis(30)).await;
-    let waiter = {
-        let (records, u) = (records.clone(), u.clone());
-        tokio::spawn(async move { records.lookup_at(&u, t0()).await })
-    };
+    let waiter = spawn_lookup(&records, &u);
     tokio::time::sleep(Duration::from_millis(30)).await;
     asker.abort();
     let out = waiter.await.unwrap();
