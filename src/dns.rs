@@ -28,8 +28,8 @@
 //! from the injected [`Clock`] or given explicitly to the `…_at(now)` twins.
 //! Look-ups of one name that miss the cache at the same time (async or
 //! blocking, on any runtime or thread) send one query: the first asks, the
-//! others wait for its answer, and ask themselves only if it is cancelled
-//! or not answered within [`HttpsRrConfig::timeout`].
+//! others wait for its answer, and if it is cancelled or not answered
+//! within [`HttpsRrConfig::timeout`], one of them takes its place.
 //!
 //! Which name is asked: the host for the default port (`http://h/` and
 //! `http://h:80/` become `https://h/`, so `h` is asked), and
@@ -621,11 +621,15 @@ enum Join<'a> {
     Ask(Flight<'a>),
     /// Waits for the answer of the query in flight.
     Wait(watch::Receiver<Option<Answer>>),
+    /// Asks DNS without telling anyone (another look-up took the place of
+    /// a query that went unanswered).
+    Alone,
 }
 
 /// A query in flight, owned by the look-up that asks it. Dropped (answered
 /// or not: a cancelled look-up drops it too), it leaves the in-flight
-/// table, and those waiting without an answer ask DNS themselves.
+/// table unless another look-up has taken its place there, and those
+/// waiting without an answer stop waiting.
 struct Flight<'a> {
     records: &'a HttpsRecords,
     name: &'a str,
@@ -641,7 +645,14 @@ impl Flight<'_> {
 
 impl Drop for Flight<'_> {
     fn drop(&mut self) {
-        self.records.in_flight().remove(self.name);
+        let mut in_flight = self.records.in_flight();
+        let own = self.tell.subscribe();
+        if in_flight
+            .get(self.name)
+            .is_some_and(|rx| rx.same_channel(&own))
+        {
+            in_flight.remove(self.name);
+        }
     }
 }
 
@@ -746,35 +757,53 @@ impl HttpsRecords {
     /// The verdict for the query name `name` at `now`, after a cache miss:
     /// one query for every look-up of the name that misses at the same
     /// time. The first asks; the others wait for its answer, for at most
-    /// [`HttpsRrConfig::timeout`], and ask themselves if it was cancelled
-    /// or is not answered by then (its caller may have stopped polling it).
+    /// [`HttpsRrConfig::timeout`]. If it was cancelled, or is not answered
+    /// by then (its caller may have stopped polling it), a waiter takes
+    /// its place in the table and asks, so that later look-ups wait for a
+    /// live query; if another waiter took it first, it asks alone.
     async fn resolve(&self, name: &str, now: DateTime<Utc>) -> Verdict {
-        let mut waiting = match self.join(name, now) {
+        let mut waiting = match self.join(name, now, None) {
             Join::Cached(verdict) => return verdict,
             Join::Ask(flight) => return self.ask(name, now, Some(flight)).await,
             Join::Wait(rx) => rx,
+            Join::Alone => return self.ask(name, now, None).await,
         };
         let wait = waiting.wait_for(Option::is_some);
         let told = match tokio::time::timeout(self.inner.config.timeout, wait).await {
             Ok(Ok(answer)) => answer.as_ref().map(|(verdict, _)| verdict.clone()),
             Ok(Err(_)) | Err(_) => None,
         };
-        match told {
-            Some(verdict) => verdict,
-            // Ask, without joining again.
-            None => self.ask(name, now, None).await,
+        if let Some(verdict) = told {
+            return verdict;
+        }
+        match self.join(name, now, Some(&waiting)) {
+            Join::Cached(verdict) => verdict,
+            Join::Ask(flight) => self.ask(name, now, Some(flight)).await,
+            // Waiting again could double the wait.
+            Join::Wait(_) | Join::Alone => self.ask(name, now, None).await,
         }
     }
 
-    /// Joins the query in flight for `name`, or starts one.
-    fn join<'a>(&'a self, name: &'a str, now: DateTime<Utc>) -> Join<'a> {
+    /// Joins the query in flight for `name`, or starts one. `stale` is the
+    /// query a look-up waited for in vain: if it is still in the table, it
+    /// is replaced by this look-up's; if another has replaced it already,
+    /// the look-up asks alone.
+    fn join<'a>(
+        &'a self,
+        name: &'a str,
+        now: DateTime<Utc>,
+        stale: Option<&watch::Receiver<Option<Answer>>>,
+    ) -> Join<'a> {
         let mut in_flight = self.in_flight();
         if let Some(rx) = in_flight.get(name) {
-            return Join::Wait(rx.clone());
-        }
-        // A query that ended since this look-up missed the cache left its
-        // answer there before leaving the table.
-        if let Some(verdict) = self.cache().get(name, now) {
+            match stale {
+                None => return Join::Wait(rx.clone()),
+                Some(stale) if !rx.same_channel(stale) => return Join::Alone,
+                Some(_) => {}
+            }
+        } else if let Some(verdict) = self.cache().get(name, now) {
+            // A query that ended since this look-up missed the cache left
+            // its answer there before leaving the table.
             return Join::Cached(verdict);
         }
         let (tell, rx) = watch::channel(None);

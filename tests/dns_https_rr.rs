@@ -386,6 +386,51 @@ async fn a_cancelled_asker_leaves_the_waiters_to_ask() {
     assert_eq!(server.count("delayed.test"), 2);
 }
 
+/// A look-up whose caller stops polling it (without dropping it) holds
+/// its place in the table: the first waiter gives up on it after the
+/// timeout and takes that place, so a look-up that comes later waits for
+/// the waiter's query instead of the stalled one. With a 1 s timeout, on
+/// a name the server answers 250 ms late and one query at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_asker_is_replaced_by_its_first_waiter() {
+    let server = DnsServer::start();
+    let mut config = HttpsRrConfig::default_with_addr(server.addr);
+    config.timeout = Duration::from_secs(1);
+    let records = HttpsRecords::new(config).unwrap();
+    let u = url("http://later.test/");
+    // Polled once (its query sent), then kept without being polled.
+    let mut stalled = Box::pin(records.lookup_at(&u, t0()));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(20), &mut stalled)
+            .await
+            .is_err()
+    );
+    let first = spawn_lookup(&records, &u);
+    // The first waiter's query reaches the server after its 1 s wait,
+    // once it has taken the stalled one's place.
+    let started = Instant::now();
+    while server.count_udp("later.test") < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no second query"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // Its answer comes 250 ms later; this look-up waits for it.
+    let later = spawn_lookup(&records, &u);
+    for t in [first, later] {
+        let out = t.await.unwrap();
+        assert_eq!(upgraded_to(&out), Some("https://later.test/"), "{out:?}");
+    }
+    assert_eq!(
+        server.count_udp("later.test"),
+        2,
+        "the stalled query and the first waiter's"
+    );
+    drop(stalled);
+}
+
 #[test]
 fn lookup_latency_on_loopback() {
     let server = DnsServer::start();

@@ -15,6 +15,8 @@
 //! - `slow.test`: never answered
 //! - `delayed.test`: as `alias.test`, 100 ms late (the server answers
 //!   nothing else meanwhile)
+//! - `later.test`: the same, 250 ms late (under hickory's 333 ms floor
+//!   for sending a UDP query again)
 //! - `big.test`: truncated over UDP; 20 ServiceMode records over TCP
 //! - any other name: NXDOMAIN
 
@@ -37,7 +39,8 @@ use hsts::dns::{HttpsRecords, HttpsRrConfig};
 
 // ---------------------------------------------------------------- server
 
-type Counts = Arc<Mutex<HashMap<String, usize>>>;
+/// Queries by name and transport (`true`: TCP).
+type Counts = Arc<Mutex<HashMap<(String, bool), usize>>>;
 
 pub struct DnsServer {
     pub addr: SocketAddr,
@@ -100,7 +103,18 @@ impl DnsServer {
 
     /// Queries received for `name` (over UDP and TCP).
     pub fn count(&self, name: &str) -> usize {
-        self.counts.lock().unwrap().get(name).copied().unwrap_or(0)
+        self.count_udp(name) + self.count_over(name, true)
+    }
+
+    /// Queries received for `name` over UDP: a resolver's first try, not
+    /// its retry over TCP.
+    pub fn count_udp(&self, name: &str) -> usize {
+        self.count_over(name, false)
+    }
+
+    fn count_over(&self, name: &str, tcp: bool) -> usize {
+        let key = (name.to_owned(), tcp);
+        self.counts.lock().unwrap().get(&key).copied().unwrap_or(0)
     }
 
     pub fn total(&self) -> usize {
@@ -208,7 +222,11 @@ fn handle(bytes: &[u8], tcp: bool, counts: &Counts) -> Option<Vec<u8>> {
         .to_ascii()
         .trim_end_matches('.')
         .to_ascii_lowercase();
-    *counts.lock().unwrap().entry(qname.clone()).or_default() += 1;
+    *counts
+        .lock()
+        .unwrap()
+        .entry((qname.clone(), tcp))
+        .or_default() += 1;
     let owner = format!("{qname}.");
     // A name prefixed with an ephemeral port (10000 and up, where test
     // servers listen) is answered as the bare name: one zone for servers on
@@ -230,8 +248,9 @@ fn handle(bytes: &[u8], tcp: bool, counts: &Counts) -> Option<Vec<u8>> {
             "alias.test" => {
                 reply.add_answer(https(&owner, 60, 0, "cdn.test.", vec![]));
             }
-            "delayed.test" => {
-                std::thread::sleep(Duration::from_millis(100));
+            "delayed.test" | "later.test" => {
+                let late = if qname == "later.test" { 250 } else { 100 };
+                std::thread::sleep(Duration::from_millis(late));
                 reply.add_answer(https(&owner, 60, 0, "cdn.test.", vec![]));
             }
             "svc.test" => {
